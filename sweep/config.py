@@ -1,0 +1,215 @@
+"""Structured configs (one dataclass per concept) and their validation.
+
+Validation lives in ``__post_init__`` so that ``OmegaConf.to_object(cfg)`` is the single
+gate every run passes through before anything is compiled or written.
+
+Any field typed ``Any`` may hold one value or a list of values: a list is a *grid axis*
+and every combination of the grid axes is trained at once in one vmapped program.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import ListConfig
+
+MODEL_KINDS = ("relu", "linear")
+DISTRIBUTIONS = ("uniform", "normal")
+IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
+SCHEDULES = ("constant", "cosine", "warmup_cosine")
+RNGS = ("fast", "threefry")
+
+# Used when neither `sparsity` nor `density` is given.
+DEFAULT_SPARSITY = [0.0, 0.7, 0.9, 0.97, 0.99]
+
+
+class ConfigError(ValueError):
+    """A config value outside its allowed range; the message is one line naming the key."""
+
+
+def as_list(value: Any) -> list:
+    """A grid axis as a list: scalars become one-element lists."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, ListConfig)):
+        return list(value)
+    return [value]
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key}={value!r} must be a number")
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}={value!r} must be finite")
+    return float(value)
+
+
+def check_range(key: str, value: Any, low: float, high: float, low_open=False, high_open=False) -> None:
+    """Raise a one-line ConfigError unless every value of `value` (scalar or list) lies in range."""
+    values = as_list(value)
+    if not values:
+        raise ConfigError(f"{key} is an empty list; give at least one value")
+    for v in values:
+        x = _number(key, v)
+        too_low = x <= low if low_open else x < low
+        too_high = x >= high if high_open else x > high
+        if too_low or too_high:
+            lo = f"({low}" if low_open else f"[{low}"
+            hi = f"{high})" if high_open else f"{high}]"
+            raise ConfigError(f"{key}={v!r} is outside the allowed range {lo}, {hi}")
+
+
+def check_choice(key: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key}={value!r} is not one of {', '.join(allowed)}")
+
+
+def check_int(key: str, value: Any, low: int) -> None:
+    for v in as_list(value) or [None]:
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise ConfigError(f"{key}={v!r} must be an integer >= {low}")
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "relu"  # relu: x' = ReLU(W^T W x + b); linear: x' = W^T W x + b
+    n_features: int = 5  # n
+    n_hidden: int = 2  # m
+
+    def __post_init__(self):
+        check_choice("model.kind", self.kind, MODEL_KINDS)
+        check_int("model.n_features", self.n_features, 1)
+        check_int("model.n_hidden", self.n_hidden, 1)
+
+
+@dataclass
+class DataConfig:
+    # uniform: a present feature is U[0,1] (the paper); normal: N(0,1), signed.
+    distribution: str = "uniform"
+    # fast: counter-based hash keyed per step by threefry (see sweep/data.py); threefry: jax.random.
+    rng: str = "fast"
+    # Optional per-feature sparsity (length n_features); replaces the scalar `sparsity` axis.
+    feature_sparsity: Optional[List[float]] = None
+
+    def __post_init__(self):
+        check_choice("data.distribution", self.distribution, DISTRIBUTIONS)
+        check_choice("data.rng", self.rng, RNGS)
+        if self.feature_sparsity is not None:
+            check_range("data.feature_sparsity", self.feature_sparsity, 0.0, 1.0, high_open=True)
+
+
+@dataclass
+class ImportanceConfig:
+    """Per-feature importance. Scalar parameters may be lists (grid axes)."""
+
+    kind: str = "geometric"  # constant | geometric (decay**i) | list (values) | extra
+    decay: Any = 0.9  # geometric: importance_i = decay**i
+    value: Any = 1.0  # constant: every feature has this importance
+    relative: Any = 1.0  # extra: features 0..n-2 have importance 1, the last one `relative`
+    values: Optional[List[float]] = None  # list: explicit per-feature importances
+
+    def __post_init__(self):
+        check_choice("importance.kind", self.kind, IMPORTANCE_KINDS)
+        check_range("importance.decay", self.decay, 0.0, math.inf)
+        check_range("importance.value", self.value, 0.0, math.inf)
+        check_range("importance.relative", self.relative, 0.0, math.inf)
+        if self.kind == "list":
+            if self.values is None:
+                raise ConfigError("importance.values must be given when importance.kind=list")
+            check_range("importance.values", self.values, 0.0, math.inf)
+
+
+@dataclass
+class OptimConfig:
+    """AdamW as in the paper's notebook (torch defaults, weight decay 0.01)."""
+
+    lr: Any = 1e-3
+    weight_decay: Any = 0.01
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    schedule: str = "constant"  # constant | cosine | warmup_cosine
+    warmup_steps: int = 0
+
+    def __post_init__(self):
+        check_range("optim.lr", self.lr, 0.0, math.inf, low_open=True)
+        check_range("optim.weight_decay", self.weight_decay, 0.0, math.inf)
+        check_range("optim.b1", self.b1, 0.0, 1.0, high_open=True)
+        check_range("optim.b2", self.b2, 0.0, 1.0, high_open=True)
+        check_range("optim.eps", self.eps, 0.0, math.inf, low_open=True)
+        check_choice("optim.schedule", self.schedule, SCHEDULES)
+        check_int("optim.warmup_steps", self.warmup_steps, 0)
+
+
+@dataclass
+class ExecConfig:
+    """How the grid is executed; never changes a model's result."""
+
+    log_every: int = 500  # steps per jitted scan call (progress bar / loss-curve resolution)
+    eval_batches: int = 10  # final loss = mean over this many fresh batches
+    chunk: int = 0  # which slice of the grid this job trains (set by the fused sweeper)
+    n_chunks: int = 1
+    progress: bool = True
+    plots: bool = True  # draw the analysis figures after training
+
+    def __post_init__(self):
+        check_int("exec.log_every", self.log_every, 1)
+        check_int("exec.eval_batches", self.eval_batches, 1)
+        check_int("exec.n_chunks", self.n_chunks, 1)
+        check_int("exec.chunk", self.chunk, 0)
+        if self.chunk >= self.n_chunks:
+            raise ConfigError(f"exec.chunk={self.chunk} is outside the allowed range [0, {self.n_chunks - 1}]")
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    importance: ImportanceConfig = field(default_factory=ImportanceConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    exec: ExecConfig = field(default_factory=ExecConfig)
+    # Grid axes: a value or a list. Give sparsity S or density 1-S, not both.
+    sparsity: Any = None
+    density: Any = None
+    seed: Any = 0
+    batch_size: int = 1024
+    steps: int = 10_000
+
+    def __post_init__(self):
+        if self.sparsity is not None and self.density is not None:
+            raise ConfigError(
+                f"sparsity={self.sparsity!r} and density={self.density!r} are both set; give one (density = 1 - sparsity)"
+            )
+        if self.data.feature_sparsity is not None:
+            if self.sparsity is not None or self.density is not None:
+                raise ConfigError("data.feature_sparsity replaces sparsity/density; set sparsity=null density=null")
+            if len(self.data.feature_sparsity) != self.model.n_features:
+                raise ConfigError(
+                    f"data.feature_sparsity has {len(self.data.feature_sparsity)} values; "
+                    f"model.n_features={self.model.n_features} needs that many"
+                )
+        if self.sparsity is not None:
+            check_range("sparsity", self.sparsity, 0.0, 1.0, high_open=True)
+        if self.density is not None:
+            check_range("density", self.density, 0.0, 1.0, low_open=True)
+        check_int("seed", self.seed, 0)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("steps", self.steps, 1)
+        if self.optim.warmup_steps > self.steps:
+            raise ConfigError(f"optim.warmup_steps={self.optim.warmup_steps} is outside the allowed range [0, {self.steps}]")
+        if self.importance.kind == "list" and len(self.importance.values) != self.model.n_features:
+            raise ConfigError(
+                f"importance.values has {len(self.importance.values)} values; "
+                f"model.n_features={self.model.n_features} needs that many"
+            )
+        if self.importance.kind == "extra" and self.model.n_features < 2:
+            raise ConfigError("importance.kind=extra needs model.n_features >= 2")
+
+
+def register_configs() -> None:
+    ConfigStore.instance().store(name="base_config", node=Config)
+
+
+register_configs()

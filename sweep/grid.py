@@ -1,0 +1,142 @@
+"""The grid: which config axes fuse into one program, and what each model's coordinates are.
+
+A model is identified by its coordinate *values* (not its position in the grid): its random
+stream is derived from them, so a model trains identically alone, fused, chunked or sharded.
+"""
+from __future__ import annotations
+
+import itertools
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sweep.config import DEFAULT_SPARSITY, Config, as_list
+
+# Config keys whose values keep array shapes the same: lists of them fuse into one program.
+FUSED_AXES = (
+    "seed",
+    "sparsity",
+    "density",
+    "importance.decay",
+    "importance.value",
+    "importance.relative",
+    "optim.lr",
+    "optim.weight_decay",
+)
+# Config keys that change shapes or code: each combination is its own compiled group.
+GROUP_COLUMNS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "importance_kind", "schedule")
+
+IMPORTANCE_PARAM = {"geometric": "decay", "constant": "value", "extra": "relative", "list": None}
+
+
+def importance_vector(kind: str, n_features: int, param: float | None, values=None) -> np.ndarray:
+    """Per-feature importance for one model."""
+    i = np.arange(n_features)
+    if kind == "geometric":
+        return np.asarray(param, np.float64) ** i
+    if kind == "constant":
+        return np.full(n_features, param, np.float64)
+    if kind == "extra":
+        return np.where(i == n_features - 1, param, 1.0)
+    return np.asarray(values, np.float64)
+
+
+def _canonical(x: float) -> str:
+    return f"{float(x):.10g}"
+
+
+@dataclass(frozen=True)
+class Grid:
+    coords: pd.DataFrame  # one row per model: every grid axis plus the group columns
+    density: np.ndarray  # (G, n) probability that a feature is non-zero
+    importance: np.ndarray  # (G, n)
+    lr: np.ndarray  # (G,)
+    weight_decay: np.ndarray  # (G,)
+    seed: np.ndarray  # (G,)
+    stream: np.ndarray  # (G,) uint32 id of the model's random stream, a hash of its coordinates
+
+    def __len__(self) -> int:
+        return len(self.coords)
+
+    def select(self, index) -> "Grid":
+        index = np.asarray(index)
+        return Grid(
+            coords=self.coords.iloc[index].reset_index(drop=True),
+            density=self.density[index],
+            importance=self.importance[index],
+            lr=self.lr[index],
+            weight_decay=self.weight_decay[index],
+            seed=self.seed[index],
+            stream=self.stream[index],
+        )
+
+    def chunk(self, chunk: int, n_chunks: int) -> "Grid":
+        """Contiguous slice `chunk` of `n_chunks` (as even as possible)."""
+        return self.select(np.array_split(np.arange(len(self)), n_chunks)[chunk])
+
+
+def build_grid(cfg: Config) -> Grid:
+    """Cartesian product of every list-valued fused axis of a validated config."""
+    n = cfg.model.n_features
+    if cfg.data.feature_sparsity is not None:
+        density_axis = ("feature_sparsity", [None])
+    elif cfg.density is not None:
+        density_axis = ("density", as_list(cfg.density))
+    else:
+        density_axis = ("sparsity", as_list(cfg.sparsity) if cfg.sparsity is not None else DEFAULT_SPARSITY)
+    param = IMPORTANCE_PARAM[cfg.importance.kind]
+    axes = {
+        "seed": as_list(cfg.seed),
+        density_axis[0]: density_axis[1],
+        "importance_param": as_list(getattr(cfg.importance, param)) if param else [None],
+        "lr": as_list(cfg.optim.lr),
+        "weight_decay": as_list(cfg.optim.weight_decay),
+    }
+    rows, density, importance, streams = [], [], [], []
+    for seed, d_value, imp_param, lr, wd in itertools.product(*axes.values()):
+        if density_axis[0] == "feature_sparsity":
+            feature_density = 1.0 - np.asarray(cfg.data.feature_sparsity, np.float64)
+            d_key = ",".join(_canonical(d) for d in feature_density)
+            sparsity = density_ = np.nan  # per-feature; see the feature table
+        else:
+            density_ = 1.0 - float(d_value) if density_axis[0] == "sparsity" else float(d_value)
+            sparsity = float(d_value) if density_axis[0] == "sparsity" else 1.0 - float(d_value)
+            feature_density = np.full(n, density_)
+            d_key = _canonical(density_)
+        row = {"seed": int(seed), "sparsity": sparsity, "density": density_, "lr": float(lr), "weight_decay": float(wd)}
+        if param:
+            row[f"importance_{param}"] = float(imp_param)
+        rows.append(row)
+        density.append(feature_density)
+        importance.append(importance_vector(cfg.importance.kind, n, imp_param, cfg.importance.values))
+        key = "|".join([d_key, _canonical(imp_param) if param else "", _canonical(lr), _canonical(wd)])
+        streams.append(zlib.crc32(key.encode()))
+    coords = pd.DataFrame(rows)
+    for column, value in group_values(cfg).items():
+        coords[column] = value
+    return Grid(
+        coords=coords,
+        density=np.asarray(density, np.float32),
+        importance=np.asarray(importance, np.float32),
+        lr=coords["lr"].to_numpy(np.float32),
+        weight_decay=coords["weight_decay"].to_numpy(np.float32),
+        seed=coords["seed"].to_numpy(np.uint32),
+        stream=np.asarray(streams, np.uint32),
+    )
+
+
+def group_values(cfg: Config) -> dict:
+    """The shape/code-changing settings shared by every model of one compiled group."""
+    return {
+        "model_kind": cfg.model.kind,
+        "n_features": cfg.model.n_features,
+        "n_hidden": cfg.model.n_hidden,
+        "batch_size": cfg.batch_size,
+        "steps": cfg.steps,
+        "distribution": cfg.data.distribution,
+        "rng": cfg.data.rng,
+        "importance_kind": cfg.importance.kind,
+        "schedule": cfg.optim.schedule,
+    }

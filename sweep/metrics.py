@@ -1,0 +1,42 @@
+"""How each feature is represented, from the weights alone (numpy; works on stacked W).
+
+W has shape (..., n_hidden, n_features); column W_i is feature i's embedding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+REPRESENTED_NORM = 0.5  # a feature with ||W_i|| above this counts as represented
+
+
+def feature_norms(W):
+    """||W_i||, shape (..., n_features)."""
+    return np.linalg.norm(W, axis=-2)
+
+
+def overlaps(W):
+    """(W_i_hat . W_j) for every pair, shape (..., n_features i, n_features j); 0 rows for zero columns."""
+    norms = feature_norms(W)
+    W_hat = W / np.where(norms > 0, norms, 1.0)[..., None, :]
+    return np.einsum("...mi,...mj->...ij", W_hat, W)
+
+
+def superposition(W):
+    """sum_{j != i} (W_i_hat . W_j)^2: how much other features interfere along feature i's direction."""
+    o2 = overlaps(W) ** 2
+    return o2.sum(axis=-1) - np.diagonal(o2, axis1=-2, axis2=-1)
+
+
+def dimensionality(W):
+    """D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2 (the paper's feature dimensionality); 0 for a zero feature."""
+    total = (overlaps(W) ** 2).sum(axis=-1)
+    return np.where(total > 0, feature_norms(W) ** 2 / np.where(total > 0, total, 1.0), 0.0)
+
+
+def dimensions_per_feature(W):
+    """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature."""
+    return W.shape[-2] / np.sum(W**2, axis=(-2, -1))
+
+
+def represented(W, threshold: float = REPRESENTED_NORM):
+    return feature_norms(W) > threshold

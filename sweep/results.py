@@ -1,0 +1,119 @@
+"""Results I/O: the tidy table (one row per model x feature), weights, loss history, config.
+
+Every file is written to a temporary name and moved into place; `summary.json` is written
+last and marks the run complete, so a reader never sees a half-written run.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sweep import metrics
+from sweep.grid import Grid
+
+TABLE = "results.parquet"
+WEIGHTS = "weights.npz"
+HISTORY = "history.parquet"
+CONFIG = "config.yaml"
+SUMMARY = "summary.json"  # written last: its presence means the run is complete
+
+
+class IncompleteRunError(FileNotFoundError):
+    pass
+
+
+def model_status(W, b, final_loss) -> np.ndarray:
+    """'ok', or 'diverged' for a model whose weights or loss are not finite."""
+    finite = np.isfinite(W).all(axis=(-2, -1)) & np.isfinite(b).all(axis=-1) & np.isfinite(final_loss)
+    return np.where(finite, "ok", "diverged")
+
+
+def feature_table(grid: Grid, W, b, final_loss) -> pd.DataFrame:
+    """One row per model x feature with every grid axis as a column."""
+    n_models, _, n_features = W.shape
+    per_model = grid.coords.copy()
+    per_model.insert(0, "model_id", np.arange(n_models))
+    per_model["stream"] = grid.stream
+    per_model["loss"] = final_loss
+    per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
+    per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
+    per_model["status"] = model_status(W, b, final_loss)
+    table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)
+    table.insert(1, "feature", np.tile(np.arange(n_features), n_models))
+    table["density"] = grid.density.reshape(-1).astype(np.float64)  # per feature (equal to the axis value
+    table["sparsity"] = 1.0 - table["density"]  # unless data.feature_sparsity is set)
+    if grid.coords["sparsity"].notna().all():  # keep the exact values the user gave
+        table["sparsity"] = np.repeat(grid.coords["sparsity"].to_numpy(), n_features)
+    table["importance"] = grid.importance.reshape(-1).astype(np.float64)
+    table["norm"] = metrics.feature_norms(W).reshape(-1)
+    table["bias"] = b.reshape(-1)
+    table["superposition"] = metrics.superposition(W).reshape(-1)
+    table["dimensionality"] = metrics.dimensionality(W).reshape(-1)
+    table["represented"] = metrics.represented(W).reshape(-1)
+    return table
+
+
+def history_table(steps, losses) -> pd.DataFrame:
+    """Long table of the mean training loss per logged interval: columns model_id, step, loss."""
+    n_intervals, n_models = losses.shape
+    return pd.DataFrame(
+        {
+            "model_id": np.tile(np.arange(n_models), n_intervals),
+            "step": np.repeat(steps, n_models),
+            "loss": losses.reshape(-1),
+        }
+    )
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict) -> None:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _atomic(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
+    _atomic(run_dir / HISTORY, lambda p: history.to_parquet(p, index=False))
+
+    def save_weights(p):
+        with open(p, "wb") as f:
+            np.savez(f, W=W, b=b, model_id=np.arange(len(W)))
+
+    _atomic(run_dir / WEIGHTS, save_weights)
+    _atomic(run_dir / CONFIG, lambda p: p.write_text(config_yaml))
+    _atomic(run_dir / SUMMARY, lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
+
+
+def is_complete(run_dir) -> bool:
+    return (Path(run_dir) / SUMMARY).exists()
+
+
+def _require_complete(run_dir) -> Path:
+    run_dir = Path(run_dir)
+    if not is_complete(run_dir):
+        raise IncompleteRunError(f"{run_dir} holds no complete run (no {SUMMARY})")
+    return run_dir
+
+
+def load_run(run_dir) -> pd.DataFrame:
+    """The tidy model x feature table of one complete run."""
+    return pd.read_parquet(_require_complete(run_dir) / TABLE)
+
+
+def load_weights(run_dir) -> dict:
+    with np.load(_require_complete(run_dir) / WEIGHTS, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def load_history(run_dir) -> pd.DataFrame:
+    return pd.read_parquet(_require_complete(run_dir) / HISTORY)
+
+
+def load_summary(run_dir) -> dict:
+    return json.loads((_require_complete(run_dir) / SUMMARY).read_text())

@@ -1,0 +1,100 @@
+"""Entry point: `python -m sweep.run [overrides]` trains the config's whole grid in one program.
+
+List-valued axes (sparsity=[0,0.9] seed=[0,1,2]) are fused here; `-m` sweeps are fused by the
+`fused` sweeper (hydra_plugins/) into as few jobs as shapes allow.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+import jax
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from sweep.config import Config, ConfigError
+from sweep.grid import build_grid
+from sweep.results import feature_table, history_table, write_run
+from sweep.train import train_grid
+
+log = logging.getLogger(__name__)
+logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
+HYDRA_FILES = {".hydra", "run.log", "main.log"}
+
+
+def fail(run_dir: Path, error: Exception) -> None:
+    """One line on stderr, exit 2, and remove the job dir if Hydra made it for this run alone."""
+    print(f"config error: {error}", file=sys.stderr)
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_FILES:
+        shutil.rmtree(run_dir)
+    sys.exit(2)
+
+
+def validate(cfg: DictConfig) -> Config:
+    """The structured config as dataclasses; every __post_init__ check runs here."""
+    try:
+        return OmegaConf.to_object(cfg)
+    except ConfigError:
+        raise
+    except Exception as error:  # OmegaConf wraps errors raised inside __post_init__
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ConfigError):
+            raise cause from None
+        raise
+
+
+def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
+    """Train the (chunk of the) grid and write its results into run_dir."""
+    grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
+    log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
+             config.model.n_hidden, config.model.kind, config.steps)
+    result = train_grid(config, grid)
+    table = feature_table(grid, result.W, result.b, result.final_loss)
+    per_model = table.drop_duplicates("model_id")
+    diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
+    summary = {
+        "n_models": len(grid),
+        "steps": config.steps,
+        "seconds": result.seconds,
+        "compile_seconds": result.compile_seconds,
+        "model_steps_per_s": len(grid) * config.steps / result.seconds,
+        "devices": jax.device_count(),
+        "diverged_models": diverged,
+        "chunk": config.exec.chunk,
+        "n_chunks": config.exec.n_chunks,
+    }
+    write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
+              config_yaml, summary)
+    log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
+             result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)
+    if diverged:
+        log.warning("%d model(s) diverged (status=diverged in results): model_id %s", len(diverged), diverged)
+    if config.exec.plots:
+        draw_figures(run_dir)
+    return summary
+
+
+def draw_figures(run_dir: Path) -> None:
+    try:
+        from analysis.plot import plot_run
+    except ImportError:  # analysis stage not installed
+        return
+    for path in plot_run(run_dir):
+        log.info("figure: %s", path)
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> dict:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        config = validate(cfg)
+    except ConfigError as error:
+        fail(run_dir, error)
+    return run(config, run_dir, OmegaConf.to_yaml(cfg))
+
+
+if __name__ == "__main__":
+    main()
