@@ -1,0 +1,80 @@
+"""Seed aggregation: which seeds of a cell count, and their mean.
+
+A *cell* is one point of the grid with the seed left out (every grid axis and shape setting,
+plus the feature). Rules, applied to each cell's models ranked by final loss:
+
+- ``paper``: drop the highest-loss seed and average the rest (with one seed: that seed);
+- ``best``: keep only the lowest-loss seed (best-of-k);
+- ``mean``: average every seed.
+
+Diverged models (status != 'ok') never count. The per-seed table is never modified:
+`select_seeds` returns a copy with a boolean `used` column, `aggregate` one row per cell x feature.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import SEED_RULES
+from sweep.grid import GROUP_COLUMNS
+
+MODEL_METRICS = ("loss", "dims_per_feature", "n_represented")
+FEATURE_METRICS = ("norm", "bias", "superposition", "dimensionality", "represented")
+AXES = ("sparsity", "density", "lr", "weight_decay")  # plus importance_<param> and GROUP_COLUMNS
+
+
+def cell_columns(table: pd.DataFrame, feature: bool = True) -> list[str]:
+    """The columns that identify a cell (and, with feature=True, the feature) in this table."""
+    importance_params = sorted(c for c in table.columns if c.startswith("importance_") and c != "importance_kind")
+    keys = [c for c in (*AXES, *importance_params, *GROUP_COLUMNS) if c in table.columns]
+    return keys + (["feature", "importance"] if feature else [])
+
+
+def select_seeds(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
+    """The per-seed table with a `used` column: does this model count for its cell under `rule`."""
+    if rule not in SEED_RULES:
+        raise ValueError(f"rule={rule!r} is not one of {', '.join(SEED_RULES)}")
+    model_keys = [c for c in ("run", "model_id") if c in table.columns]
+    models = table.drop_duplicates(model_keys)[model_keys + cell_columns(table, feature=False) + ["loss", "status"]]
+    models = models[(models["status"] == "ok") & np.isfinite(models["loss"])].copy()
+    keys = cell_columns(table, feature=False)
+    rank = models.groupby(keys, dropna=False)["loss"].rank(method="first")  # 1 = lowest loss
+    size = models.groupby(keys, dropna=False)["loss"].transform("size")
+    if rule == "best":
+        models["used"] = rank == 1
+    elif rule == "paper":
+        models["used"] = (rank < size) | (size == 1)
+    else:
+        models["used"] = True
+    out = table.merge(models[model_keys + ["used"]], on=model_keys, how="left")
+    out["used"] = out["used"].fillna(False).astype(bool)
+    return out
+
+
+def aggregate(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
+    """One row per cell x feature: every metric averaged over the seeds `rule` keeps.
+
+    Adds n_seeds (seeds used), n_trained (seeds in the cell, diverged included), seeds (the
+    used seeds, e.g. "0,2") and rule. `represented` becomes the fraction of used seeds.
+    """
+    marked = select_seeds(table, rule)
+    keys = cell_columns(table)
+    metrics = [c for c in (*MODEL_METRICS, *FEATURE_METRICS) if c in table.columns]
+    used = marked[marked["used"]].copy()
+    used["represented"] = used["represented"].astype(float)
+    grouped = used.groupby(keys, dropna=False, sort=True)
+    out = grouped[metrics].mean()
+    out["n_seeds"] = grouped.size()
+    out["seeds"] = grouped["seed"].agg(lambda s: ",".join(str(v) for v in sorted(s)))
+    out = out.reset_index()
+    trained = marked.groupby(keys, dropna=False)["seed"].size().rename("n_trained").reset_index()
+    out = out.merge(trained, on=keys, how="left")
+    out["rule"] = rule
+    return out
+
+
+def per_model(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: the feature-level columns dropped."""
+    model_keys = [c for c in ("run", "model_id") if c in table.columns]
+    drop = [c for c in ("feature", "importance", *FEATURE_METRICS) if c in table.columns]
+    return table.drop_duplicates(model_keys).drop(columns=drop).reset_index(drop=True)

@@ -1,0 +1,75 @@
+"""Benchmark: model-steps per second, compile time and peak memory of the fused trainer.
+
+    python -m sweep.bench            # the standard table
+    python -m sweep.bench --steps 5000 --cases 20x5x100
+
+Each case runs in its own process so that its peak RSS is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+DEFAULT_CASES = ["20x5x1", "20x5x16", "20x5x100", "20x5x400", "2x1x1600"]  # n_features x n_hidden x models
+
+
+def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_size: int, rng: str) -> dict:
+    import jax
+    import jax.numpy as jnp
+    from omegaconf import OmegaConf
+
+    from sweep.config import Config
+    from sweep.grid import build_grid
+    from sweep.train import Trainer, compile_group, stacked_hyper
+
+    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {
+        "model": {"n_features": n_features, "n_hidden": n_hidden}, "seed": list(range(n_models)), "sparsity": 0.9,
+        "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}))
+    init, run_steps, _ = compile_group(Trainer(cfg))
+    hyper = stacked_hyper(build_grid(cfg))
+    state = init(hyper)
+    step_ids = jnp.arange(steps)
+    start = time.perf_counter()
+    compiled = run_steps.lower(state, hyper, step_ids).compile()
+    compile_seconds = time.perf_counter() - start
+    jax.block_until_ready(compiled(state, hyper, step_ids))  # warm-up run
+    start = time.perf_counter()
+    jax.block_until_ready(compiled(state, hyper, step_ids))
+    seconds = time.perf_counter() - start
+    return {
+        "n_features": n_features, "n_hidden": n_hidden, "models": n_models, "steps": steps, "rng": rng,
+        "compile_s": compile_seconds, "model_steps_per_s": n_models * steps / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="n_features x n_hidden x models")
+    parser.add_argument("--steps", type=int, default=1000, help="steps per timed scan")
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--rng", default="fast", choices=["fast", "threefry"])
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        n, m, g = map(int, args.one.split("x"))
+        print(json.dumps(measure(n, m, g, args.steps, args.batch_size, args.rng)))
+        return
+    header = f"{'n':>4} {'m':>3} {'models':>6} {'steps':>6} {'rng':>8} {'compile s':>9} {'model-steps/s':>14} {'peak RSS MB':>11}"
+    print(header)
+    print("-" * len(header))
+    for case in args.cases:
+        out = subprocess.run([sys.executable, "-m", "sweep.bench", "--one", case, "--steps", str(args.steps),
+                              "--batch-size", str(args.batch_size), "--rng", args.rng],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['n_features']:>4} {r['n_hidden']:>3} {r['models']:>6} {r['steps']:>6} {r['rng']:>8} "
+              f"{r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} {r['peak_rss_mb']:>11,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

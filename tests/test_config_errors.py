@@ -1,0 +1,55 @@
+"""Bad input: one clear line naming the key and the allowed range, non-zero exit, no output."""
+import math
+
+import pytest
+
+from sweep.config import ConfigError
+from tests.conftest import make_config, run_cli
+
+BAD = [
+    ({"sparsity": 1.0}, "sparsity=1.0 is outside the allowed range [0.0, 1.0)"),
+    ({"sparsity": [0.5, -0.1]}, "sparsity=-0.1 is outside the allowed range [0.0, 1.0)"),
+    ({"density": 0.0}, "density=0.0 is outside the allowed range (0.0, 1.0]"),
+    ({"sparsity": 0.5, "density": 0.5}, "both set"),
+    ({"model": {"n_hidden": 0}}, "model.n_hidden=0 must be an integer >= 1"),
+    ({"model": {"n_features": 0}}, "model.n_features=0 must be an integer >= 1"),
+    ({"model": {"kind": "tanh"}}, "model.kind='tanh' is not one of relu, linear"),
+    ({"batch_size": 0}, "batch_size=0 must be an integer >= 1"),
+    ({"steps": -5}, "steps=-5 must be an integer >= 1"),
+    ({"importance": {"decay": math.nan}}, "importance.decay=nan must be finite"),
+    ({"importance": {"decay": -0.9}}, "importance.decay=-0.9 is outside the allowed range"),
+    ({"importance": {"kind": "constant", "value": math.inf}}, "importance.value=inf must be finite"),
+    ({"importance": {"kind": "list", "values": [1.0, -1.0, 1.0, 1.0, 1.0]}}, "importance.values=-1.0 is outside"),
+    ({"importance": {"kind": "list", "values": [1.0, 1.0]}}, "importance.values has 2 values; model.n_features=5"),
+    ({"optim": {"lr": 0.0}}, "optim.lr=0.0 is outside the allowed range (0.0, inf]"),
+    ({"seed": -1}, "seed=-1 must be an integer >= 0"),
+    ({"data": {"distribution": "cauchy"}}, "data.distribution='cauchy' is not one of uniform, normal"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", BAD, ids=[str(b[0]) for b in BAD])
+def test_bad_config_is_refused_with_a_message_naming_the_key(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        make_config(**overrides)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "args,key",
+    [
+        (["sparsity=1.5"], "sparsity=1.5 is outside the allowed range [0.0, 1.0)"),
+        (["model.n_hidden=0"], "model.n_hidden=0"),
+        (["model.kind=quadratic"], "model.kind='quadratic'"),
+        (["importance.decay=-1"], "importance.decay=-1"),
+        (["batch_size=0"], "batch_size=0"),
+    ],
+)
+def test_cli_exits_non_zero_with_one_line_and_writes_nothing(tmp_path, args, key):
+    result = run_cli([*args, "steps=10"], cwd=tmp_path)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert error_lines == [f"config error: {error_lines[0].removeprefix('config error: ')}"]
+    assert key in error_lines[0]
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers == [], leftovers
