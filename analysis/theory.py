@@ -64,8 +64,8 @@ def _relu_moment(j: int, power: np.ndarray, a, shift, nodes, weights):
     safe_a = jnp.where(a == 0, 1.0, a)
     kink = jnp.where(a == 0, 0.0, jnp.clip(-shift / safe_a, 0.0, 1.0))  # (..., C)
     total = 0.0
-    for lo, hi in ((0.0, kink), (kink, 1.0)):
-        x = lo + (hi - lo)[..., None] * nodes  # (..., C, K)
+    for lo, hi in ((jnp.zeros_like(kink), kink), (kink, jnp.ones_like(kink))):
+        x = lo[..., None] + (hi - lo)[..., None] * nodes  # (..., C, K)
         value = jnp.maximum(a[..., None] * x + shift[..., None], 0.0) ** power[:, None]
         total = total + (hi - lo) * jnp.sum(weights * x**j * value, axis=-1)
     return total
@@ -97,7 +97,7 @@ def feature_losses(W, b, density):
     weight = jnp.prod(factor[..., pick, choices], axis=-1)  # (..., n, C)
     shift = b[..., None] + jnp.sum(offset[..., pick, choices], axis=-1)  # (..., n, C)
     a = jnp.broadcast_to(self_weight[..., None], shift.shape)
-    nodes, weights = _gauss_legendre(2 + 2 * (n - 1) + 1)
+    nodes, weights = _gauss_legendre(2 + (n - 1))  # degree of x^j ReLU(.)^power on a piece
     square = n_integrated + 2  # power of ReLU after integrating E[ReLU(.)^2]
     cross = n_integrated + 1  # ... and E[x ReLU(.)]
     w_square = weight / _rising(2, n_integrated)

@@ -8,12 +8,15 @@ and every combination of the grid axes is trained at once in one vmapped program
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import ListConfig
+from omegaconf import ListConfig, OmegaConf
 
 MODEL_KINDS = ("relu", "linear")
 DISTRIBUTIONS = ("uniform", "normal")
@@ -151,6 +154,7 @@ class ExecConfig:
     eval_batches: int = 10  # final loss = mean over this many fresh batches
     chunk: int = 0  # which slice of the grid this job trains (set by the fused sweeper)
     n_chunks: int = 1
+    checkpoint_every: int = 2000  # save the train state every this many steps (0: never)
     progress: bool = True
     plots: bool = True  # draw the analysis figures after training
 
@@ -159,6 +163,7 @@ class ExecConfig:
         check_int("exec.eval_batches", self.eval_batches, 1)
         check_int("exec.n_chunks", self.n_chunks, 1)
         check_int("exec.chunk", self.chunk, 0)
+        check_int("exec.checkpoint_every", self.checkpoint_every, 0)
         if self.chunk >= self.n_chunks:
             raise ConfigError(f"exec.chunk={self.chunk} is outside the allowed range [0, {self.n_chunks - 1}]")
 
@@ -208,8 +213,32 @@ class Config:
             raise ConfigError("importance.kind=extra needs model.n_features >= 2")
 
 
+# Settings that never change a model's result (left out of the fingerprint and the run name).
+PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every")
+
+
+def config_fingerprint(config: Config) -> str:
+    """Hash of every setting that determines the results; a run dir holds results of one fingerprint."""
+    tree = OmegaConf.to_container(OmegaConf.structured(config))
+    for key in PRESENTATION_KEYS:
+        section, name = key.split(".")
+        tree[section].pop(name)
+    return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_name(override_dirname: str) -> str:
+    """Deterministic run dir name from the command-line overrides, so the same command finds (and
+    resumes or reuses) its own earlier run: 'default' without overrides, else a readable prefix + hash."""
+    if not override_dirname:
+        return "default"
+    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", override_dirname.replace("=", "-"))
+    digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
+    return f"{safe[:60]}-{digest}"
+
+
 def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
+    OmegaConf.register_new_resolver("run_name", run_name, replace=True)
 
 
 register_configs()

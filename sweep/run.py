@@ -15,9 +15,10 @@ import jax
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sweep.config import Config, ConfigError
+from sweep.checkpoint import CHECKPOINT
+from sweep.config import Config, ConfigError, config_fingerprint
 from sweep.grid import build_grid
-from sweep.results import feature_table, history_table, write_run
+from sweep.results import feature_table, history_table, is_complete, load_summary, write_run
 from sweep.train import train_grid
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,26 @@ def validate(cfg: DictConfig) -> Config:
 
 
 def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
-    """Train the (chunk of the) grid and write its results into run_dir."""
+    """Train the (chunk of the) grid and write its results into run_dir.
+
+    A complete run of the same config there is reused (not retrained); one of another config is
+    never overwritten; a checkpoint of the same config is resumed.
+    """
+    fingerprint = config_fingerprint(config)
+    if is_complete(run_dir):
+        summary = load_summary(run_dir)
+        if summary.get("fingerprint") != fingerprint:
+            raise ConfigError(f"hydra.run.dir={run_dir} holds a complete run of another config; "
+                              "pass another hydra.run.dir or delete it")
+        log.info("already complete, not retrained: %s", run_dir)
+        return summary
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
-    result = train_grid(config, grid)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT, fingerprint=fingerprint)
+    if result.resumed_from_step:
+        log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     table = feature_table(grid, result.W, result.b, result.final_loss)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
@@ -65,9 +81,12 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "diverged_models": diverged,
         "chunk": config.exec.chunk,
         "n_chunks": config.exec.n_chunks,
+        "fingerprint": fingerprint,
+        "resumed_from_step": result.resumed_from_step,
     }
     write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
               config_yaml, summary)
+    (run_dir / CHECKPOINT).unlink(missing_ok=True)
     log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)
     if diverged:
@@ -90,10 +109,9 @@ def draw_figures(run_dir: Path) -> None:
 def main(cfg: DictConfig) -> dict:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        config = validate(cfg)
+        return run(validate(cfg), run_dir, OmegaConf.to_yaml(cfg))
     except ConfigError as error:
         fail(run_dir, error)
-    return run(config, run_dir, OmegaConf.to_yaml(cfg))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
+from sweep import checkpoint
 from sweep.config import Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
@@ -133,36 +134,50 @@ class TrainResult:
     history_loss: np.ndarray  # (T, G) mean training loss over each interval
     seconds: float
     compile_seconds: float
+    resumed_from_step: int = 0
 
 
-def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None) -> TrainResult:
-    """Train every model of `grid` (one compiled group) and return numpy results."""
+def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,
+               checkpoint_path=None, fingerprint: str = "") -> TrainResult:
+    """Train every model of `grid` (one compiled group) and return numpy results.
+
+    With `checkpoint_path`, the state is saved every `exec.checkpoint_every` steps and a matching
+    checkpoint found there is resumed from.
+    """
     devices = jax.devices() if devices is None else devices
     n_models = len(grid)
     progress = cfg.exec.progress if progress is None else progress
     init, run_steps, evaluate = compile_group(Trainer(cfg))
-    hyper = stacked_hyper(grid)
-    if len(devices) > 1:
-        hyper = shard_models(hyper, devices)
+    place = (lambda tree: shard_models(tree, devices)) if len(devices) > 1 else (lambda tree: tree)
+    unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_models], tree)  # noqa: E731
+    hyper = place(stacked_hyper(grid))
     start = time.perf_counter()
     state = init(hyper)
-    history_steps, history_loss = [], []
-    compile_seconds = 0.0
-    with tqdm(total=cfg.steps, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
-        for first in range(0, cfg.steps, cfg.exec.log_every):
+    first_step, history_steps, history_loss = 0, [], []
+    restored = checkpoint.load(checkpoint_path, state, fingerprint) if checkpoint_path else None
+    if restored:
+        saved, first_step, history_steps, history_loss = restored
+        state = place(jax.tree.map(jnp.asarray, saved))
+    last_saved, compile_seconds = first_step, None
+    with tqdm(total=cfg.steps, initial=first_step, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
+        for first in range(first_step, cfg.steps, cfg.exec.log_every):
             steps = jnp.arange(first, min(first + cfg.exec.log_every, cfg.steps))
             chunk_start = time.perf_counter()
             state, losses = run_steps(state, hyper, steps)
             losses = np.asarray(losses)  # blocks until the chunk is done
-            if first == 0:
+            if compile_seconds is None:
                 compile_seconds = time.perf_counter() - start
             history_steps.append(int(steps[-1]))
             history_loss.append(losses[:n_models])
+            done = int(steps[-1]) + 1
+            if checkpoint_path and cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every and done < cfg.steps:
+                checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint)
+                last_saved = done
             bar.update(len(steps))
             rate = len(steps) / max(time.perf_counter() - chunk_start, 1e-9)
             bar.set_postfix(model_steps_per_s=f"{rate * n_models:,.0f}", loss=f"{np.nanmean(losses):.3g}")
     final_loss = np.asarray(evaluate(state.params, hyper))[:n_models]
-    params = jax.tree.map(lambda a: np.asarray(a)[:n_models], state.params)
+    params = unpad(state.params)
     return TrainResult(
         W=params["W"],
         b=params["b"],
@@ -170,5 +185,6 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
         history_steps=np.asarray(history_steps),
         history_loss=np.stack(history_loss),
         seconds=time.perf_counter() - start,
-        compile_seconds=compile_seconds,
+        compile_seconds=compile_seconds or 0.0,
+        resumed_from_step=first_step,
     )
