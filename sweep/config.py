@@ -239,6 +239,15 @@ def run_name(override_dirname: str) -> str:
 def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
     OmegaConf.register_new_resolver("run_name", run_name, replace=True)
+    OmegaConf.register_new_resolver("geomspace", geomspace, replace=True)
+
+
+def geomspace(start: float, stop: float, num: int) -> list[float]:
+    """`${geomspace:1,0.01,40}`: num log-spaced values from start to stop (both included), for grids in YAML."""
+    if num < 2:
+        return [float(start)]
+    ratio = (stop / start) ** (1 / (num - 1))
+    return [float(start * ratio**i) for i in range(num - 1)] + [float(stop)]
 
 
 register_configs()

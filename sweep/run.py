@@ -109,7 +109,7 @@ def draw_figures(run_dir: Path) -> None:
 def main(cfg: DictConfig) -> dict:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        return run(validate(cfg), run_dir, OmegaConf.to_yaml(cfg))
+        return run(validate(cfg), run_dir, OmegaConf.to_yaml(cfg, resolve=True))
     except ConfigError as error:
         fail(run_dir, error)
 
