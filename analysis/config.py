@@ -37,8 +37,8 @@ class PhaseConfig:
 class TheoryConfig:
     """Numerical settings for minimising each candidate's closed-form loss over its free parameters."""
 
-    steps: int = 1500  # Adam steps (all cells and starts optimised together, one compiled program)
-    lr: float = 0.05  # cosine-decayed to lr * 1e-3
+    steps: int = 400  # Adam steps (all cells and starts optimised together, one compiled program)
+    lr: float = 0.1  # cosine-decayed to lr * 1e-3
     # A candidate within this relative margin of the best wins if it comes first in the candidate list
     # (simpler configurations first), so exact ties do not depend on optimiser noise.
     tie: float = 1e-6
@@ -49,8 +49,8 @@ class AnalysisConfig:
     phase: PhaseConfig = field(default_factory=PhaseConfig)
     theory: TheoryConfig = field(default_factory=TheoryConfig)
     rule: str = "paper"  # seed aggregation: paper (drop the highest-loss seed, mean of the rest) | best | mean
-    max_columns: int = 8  # per-density panels shown in the weight figures (evenly picked beyond that)
-    max_rows: int = 4  # values of the other varying axes shown in the weight figures
+    max_columns: int = 6  # per-density panels shown in the weight figures (evenly picked beyond that)
+    max_rows: int = 3  # values of the other varying axes shown in the weight figures
     max_features_heatmap: int = 64  # no W^T W figure for wider models (unreadable)
     formats: tuple = ("png", "svg")
 

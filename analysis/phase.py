@@ -17,6 +17,7 @@ WHITE, BLUE, RED = np.array([1.0, 1.0, 1.0]), np.array([0.16, 0.37, 0.80]), np.a
 PHASE_COLOURS = {"not_represented": WHITE, "dedicated": BLUE, "superposition": RED}
 # n_features, n_hidden of the paper's phase-change experiments (the theory covers these)
 PHASE_SHAPES = ((2, 1), (3, 2))
+COLOUR_COLUMNS = ("colour_r", "colour_g", "colour_b")
 
 
 def classify(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
@@ -44,32 +45,42 @@ def applies(table: pd.DataFrame) -> bool:
         return False
     t = table[table["importance_kind"] == "extra"]
     shapes = set(zip(t["n_features"], t["n_hidden"]))
-    return (len(t) > 0 and len(shapes) == 1 and shapes <= set(PHASE_SHAPES)
-            and (t["distribution"] == "uniform").all() and (t["model_kind"] == "relu").all()
-            and t["density"].nunique() >= 2 and t["importance_relative"].nunique() >= 2)
+    if not (len(t) > 0 and len(shapes) == 1 and shapes <= set(PHASE_SHAPES)):
+        return False
+    models = [c for c in ("run", "model_id") if c in t.columns]
+    shared_density = (t.groupby(models)["density"].nunique() == 1).all()  # not data.feature_sparsity
+    return bool(shared_density and (t["distribution"] == "uniform").all() and (t["model_kind"] == "relu").all()
+                and t["density"].nunique() >= 2 and t["importance_relative"].nunique() >= 2)
 
 
 def empirical_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:
     """One row per (density, relative, other grid axes) cell: the extra feature's aggregated metrics, phase, colour.
 
     Columns: every cell column of the extra feature, relative (= importance_relative), norm,
-    superposition, loss, n_seeds, phase, and r, g, b (the continuous colour).
+    superposition, loss, n_seeds, phase, and colour_r, colour_g, colour_b (the continuous colour).
     """
     t = table[(table["importance_kind"] == "extra") & (table["feature"] == table["n_features"] - 1)]
     cells = aggregate(t, rule)
     cells["relative"] = cells["importance_relative"]
     cells["phase"] = classify(cells["norm"], cells["superposition"], config)
     rgb = colour(cells["norm"], cells["superposition"], config)
-    cells["r"], cells["g"], cells["b"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    for k, channel in enumerate(COLOUR_COLUMNS):
+        cells[channel] = rgb[:, k]
     return cells
+
+
+def _key(values) -> list[str]:
+    """Cell coordinate to 6 significant digits: the table stores densities after a float32 round trip."""
+    return [f"{v:.6g}" for v in np.asarray(values, np.float64)]
 
 
 def agreement(empirical: pd.DataFrame, theoretical: pd.DataFrame) -> float:
     """Fraction of the empirical cells whose phase equals the theoretical phase at the same (density, relative)."""
-    keys = ["density", "relative"]
-    e = empirical[keys + ["phase"]].assign(density=lambda d: d.density.round(12), relative=lambda d: d.relative.round(12))
-    t = theoretical[keys + ["phase"]].assign(density=lambda d: d.density.round(12), relative=lambda d: d.relative.round(12))
-    merged = e.merge(t, on=keys, suffixes=("_empirical", "_theory"))
+    def keyed(table):
+        return pd.DataFrame({"density": _key(table["density"]), "relative": _key(table["relative"]), "phase": table["phase"].to_numpy()})
+
+    e, t = keyed(empirical), keyed(theoretical)
+    merged = e.merge(t, on=["density", "relative"], suffixes=("_empirical", "_theory"))
     if len(merged) != len(e):
         raise ValueError(f"{len(e) - len(merged)} empirical cell(s) have no theoretical cell at the same density and relative")
     return float((merged["phase_empirical"] == merged["phase_theory"]).mean()) if len(merged) else float("nan")

@@ -1,0 +1,219 @@
+"""Reproduce the paper's figures, one command each, and check the facts the paper reports.
+
+    python -m analysis.paper intro                      # one figure (trains, or reuses a finished run)
+    python -m analysis.paper all                        # every figure
+    python -m analysis.paper phase_n2 -- steps=3000     # extra Hydra overrides after `--`
+
+Each experiment is `python -m sweep.run -m experiment=NAME` (conf/experiment/NAME.yaml) into
+outputs/paper/NAME (a suffix names any extra overrides), then `analysis.plot` draws its figures
+into outputs/paper/NAME/figures/ and the checks below print PASS/FAIL; the exit status is 1 if a
+check fails. `--gallery DIR` copies the headline PNGs into DIR (the README's gallery).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+import analysis
+from analysis.aggregate import per_model, select_seeds
+from analysis.plot import plot_run
+from sweep.config import run_name
+
+ROOT = Path("outputs/paper")
+
+
+@dataclass
+class Fact:
+    claim: str
+    passed: bool
+    measured: str
+
+
+def best_models(table: pd.DataFrame) -> pd.DataFrame:
+    """The lowest-loss seed of every cell, one row per model."""
+    marked = select_seeds(table, "best")
+    return per_model(marked[marked["used"]])
+
+
+def _at(models: pd.DataFrame, **where) -> pd.DataFrame:
+    mask = np.ones(len(models), bool)
+    for column, value in where.items():
+        mask &= np.isclose(models[column].to_numpy(np.float64), value)
+    return models[mask]
+
+
+def antipodal_pairs(W, threshold: float = -0.9) -> int:
+    """Pairs of represented features whose directions are (nearly) opposite."""
+    norms = np.linalg.norm(W, axis=0)
+    keep = np.flatnonzero(norms > 0.5)
+    unit = W[:, keep] / norms[keep]
+    cosine = unit.T @ unit
+    return int((np.triu(cosine, 1) < threshold).sum())
+
+
+def check_intro(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    models = best_models(table)
+    weights = analysis.load_weights(directory)
+    facts = []
+    for sparsity, expected in ((0.0, 2), (0.8, 4), (0.9, 5)):
+        row = _at(models, sparsity=sparsity)
+        n = int(row["n_represented"].iloc[0])
+        facts.append(Fact(f"S={sparsity}: {expected} features represented", n == expected, f"{n}"))
+    row = _at(models, sparsity=0.8).iloc[0]
+    pairs = antipodal_pairs(analysis.model_weights(weights, row["run"], row["model_id"])[0])
+    facts.append(Fact("S=0.8: the 4 features form 2 antipodal pairs", pairs == 2, f"{pairs} pairs"))
+    return facts
+
+
+def check_basic(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    models = best_models(table)
+    m = int(table["n_hidden"].iloc[0])
+    represented = table[table["represented"]].groupby(["run", "model_id"])["feature"].apply(frozenset)
+    linear = models[models["model_kind"] == "linear"]
+    top_m = frozenset(range(m))
+    ok = [represented.get((r, i), frozenset()) == top_m for r, i in zip(linear["run"], linear["model_id"])]
+    facts = [Fact(f"linear model: exactly the top {m} features at every density", all(ok),
+                  f"{sum(ok)}/{len(ok)} models")]
+    relu = models[models["model_kind"] == "relu"].sort_values("density", ascending=False)
+    dense = int(relu["n_represented"].iloc[0])
+    facts.append(Fact(f"ReLU, density 1: {m} features (no superposition)", dense == m, f"{dense}"))
+    sparse = relu[relu["density"] <= 0.1]["n_represented"].to_numpy()
+    facts.append(Fact(f"ReLU, density <= 0.1: more than {m} features (superposition)", bool((sparse > m).all()),
+                      ",".join(map(str, sparse))))
+    return facts
+
+
+def interior(theory: pd.DataFrame) -> np.ndarray:
+    """Per theory row: do its 4 grid neighbours share its phase (a cell away from a phase boundary)?"""
+    grid = theory.pivot(index="density", columns="relative", values="phase")
+    phase = grid.to_numpy()
+    padded = np.pad(phase, 1, mode="edge")
+    same = np.ones_like(phase, bool)
+    for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        same &= padded[dy:dy + phase.shape[0], dx:dx + phase.shape[1]] == phase
+    rows = grid.index.get_indexer(theory["density"]), grid.columns.get_indexer(theory["relative"])
+    return same[rows]
+
+
+def _cell_key(table: pd.DataFrame) -> pd.Series:
+    return table["density"].map("{:.6g}".format) + "|" + table["relative"].map("{:.6g}".format)
+
+
+def check_phase(minimum: float) -> Callable[[Path, pd.DataFrame], list[Fact]]:
+    def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
+        from analysis.phase import agreement, empirical_phases
+        from analysis.theory import phase_diagram
+
+        n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
+        empirical = empirical_phases(table)
+        theory = phase_diagram(n, m, np.sort(empirical["density"].unique()), np.sort(empirical["relative"].unique()))
+        inner = theory[interior(theory)]
+        empirical_inner = empirical[_cell_key(empirical).isin(_cell_key(inner))]
+        inside, overall = agreement(empirical_inner, inner), agreement(empirical, theory)
+        return [
+            Fact(f"n={n}, m={m}: empirical phase agrees with theory away from boundaries (>= {minimum:.0%})",
+                 inside >= minimum,
+                 f"{inside:.1%} of {len(empirical_inner)} interior cells; {overall:.1%} of all {len(empirical)}"),
+        ]
+
+    return check
+
+
+def check_shrinking_dims(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    models = best_models(table).sort_values("density", ascending=False)
+    dims = models["dims_per_feature"].to_numpy()
+    return [
+        Fact("dense: about one dimension per feature (m features, orthogonal)", dims[0] > 0.9, f"{dims[0]:.3f}"),
+        Fact("sparsest: well under half a dimension per feature (superposition)", dims[-1] < 0.5 * dims[0],
+             f"{dims[-1]:.3f}"),
+    ]
+
+
+def check_more_features_when_sparse(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    models = best_models(table).sort_values("density", ascending=False)
+    m = int(table["n_hidden"].iloc[0])
+    counts = models["n_represented"].to_numpy()
+    return [
+        Fact(f"dense: at most m={m} features represented", counts[0] <= m, f"{counts[0]}"),
+        Fact(f"sparsest: more than m={m} features represented", counts[-1] > m, f"{counts[-1]}"),
+    ]
+
+
+@dataclass
+class Experiment:
+    check: Callable[[Path, pd.DataFrame], list[Fact]]
+    gallery: tuple  # figure names to copy into the gallery
+
+
+EXPERIMENTS = {
+    "intro": Experiment(check_intro, ("geometry", "weights")),
+    "basic": Experiment(check_basic, ("weights_linear", "weights_relu")),
+    "basic_large": Experiment(check_basic, ("weights_linear", "weights_relu")),
+    "phase_n2": Experiment(check_phase(0.85), ("phase",)),
+    "phase_n3": Experiment(check_phase(0.6), ("phase",)),
+    "geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
+    "notebook_intro": Experiment(check_more_features_when_sparse, ("geometry",)),
+    "notebook_sparsity": Experiment(check_more_features_when_sparse, ("weights", "dims_per_feature")),
+    "notebook_geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
+}
+
+
+def experiment_dir(name: str, overrides: list[str], root: Path = ROOT) -> Path:
+    suffix = run_name(",".join(overrides))
+    return root / (name if suffix == "default" else f"{name}-{suffix}")
+
+
+def train(name: str, overrides: list[str], directory: Path, progress: bool = True) -> None:
+    """The experiment as a fused multirun (finished jobs are reused, interrupted ones resume)."""
+    command = [sys.executable, "-m", "sweep.run", "-m", f"experiment={name}", f"hydra.sweep.dir={directory}",
+               "exec.plots=false", f"exec.progress={str(progress).lower()}", *overrides]
+    subprocess.run(command, check=True)
+
+
+def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: Path | None = None,
+              progress: bool = True) -> tuple[Path, list[Fact]]:
+    directory = experiment_dir(name, list(overrides), root)
+    train(name, list(overrides), directory, progress)
+    figures = plot_run(directory)
+    facts = EXPERIMENTS[name].check(directory, analysis.load(directory))
+    (directory / "checks.json").write_text(json.dumps([f.__dict__ for f in facts], indent=2, default=bool))
+    if gallery is not None:
+        gallery.mkdir(parents=True, exist_ok=True)
+        for figure in EXPERIMENTS[name].gallery:
+            for path in figures:
+                if path.suffix == ".png" and path.stem.startswith(figure):
+                    shutil.copy(path, gallery / f"{name}_{path.name}")
+    return directory, facts
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    overrides = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m analysis.paper", description=__doc__.splitlines()[0])
+    parser.add_argument("figure", choices=[*EXPERIMENTS, "all"])
+    parser.add_argument("--root", type=Path, default=ROOT, help="where experiments are written (default %(default)s)")
+    parser.add_argument("--gallery", type=Path, help="copy the headline PNGs here")
+    args = parser.parse_args(argv)
+    names = list(EXPERIMENTS) if args.figure == "all" else [args.figure]
+    failed = 0
+    for name in names:
+        directory, facts = reproduce(name, overrides, args.root, args.gallery)
+        print(f"\n{name}: {directory}")
+        for fact in facts:
+            print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")
+            failed += not fact.passed
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

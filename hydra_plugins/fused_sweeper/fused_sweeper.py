@@ -1,0 +1,217 @@
+"""`hydra/sweeper=fused`: a Hydra multirun as few compiled programs as array shapes allow.
+
+`python -m sweep.run -m sparsity=0,0.9 importance.decay=0.7,0.9 seed=0,1,2 model.n_hidden=2,3`
+is 24 points for Hydra's basic sweeper (24 jobs, 24 compilations). Here:
+
+1. Sweeps of *fused* keys (sweep.grid.FUSED_AXES: seed, sparsity/density, importance
+   parameters, lr, weight decay) become one list override each (`sparsity=[0,0.9]`); the
+   trainer fuses list axes into one vmapped program, and since a Hydra sweep is a Cartesian
+   product, the grid's product of the lists is exactly the swept points.
+2. Sweeps of every other key (shapes or code: n_features, n_hidden, kind, batch size, steps...)
+   are expanded as the basic sweeper does: each combination is one *group*.
+3. A group with more models than fit one job (sweep.memory: memory budget, CPU cache) is
+   split into `exec.chunk=i exec.n_chunks=k` jobs.
+
+The jobs go to the configured launcher (basic, joblib, submitit, ...) like any Hydra jobs, and
+the plan (groups, chunks, compiled programs) is written to `sweep.json` in the sweep dir.
+"""
+
+import itertools
+import json
+import logging
+import math
+import sys
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
+from hydra.errors import HydraException
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+log = logging.getLogger(__name__)
+
+CHUNK_KEYS = ("exec.chunk", "exec.n_chunks")  # set by this sweeper only
+DENSITY_KEYS = ("sparsity", "density")  # alternatives: giving one nulls the other
+
+
+@dataclass
+class FusedSweeperConf:
+    _target_: str = "hydra_plugins.fused_sweeper.fused_sweeper.FusedSweeper"
+    # Sweep defined in the config, as for the basic sweeper: {key: "0,0.5,0.9"}.
+    params: Optional[Dict[str, str]] = None
+    # Memory one job may use for its stack of models; null: half the GPUs' memory, else a quarter of RAM.
+    memory_gb: Optional[float] = None
+    # Stack size (MB) that keeps CPU throughput high; null: this machine's L3 on CPU, none on GPU; 0: none.
+    cache_mb: Optional[float] = None
+    # Hard cap on models per job (e.g. to spread a group over more SLURM jobs); null: no cap.
+    max_models_per_chunk: Optional[int] = None
+    # Write sweep.json (the plan) and stop without launching anything.
+    dry_run: bool = False
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="fused", node=FusedSweeperConf, provider="tms-sweep")
+
+
+@dataclass
+class Group:
+    """One compiled shape: its overrides and the jobs (chunks) that train it."""
+
+    overrides: List[str]
+    n_models: int = 0
+    bytes_per_model: int = 0
+    models_per_chunk: int = 0
+    jobs: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def _fused_axes() -> tuple:
+    from sweep.grid import FUSED_AXES  # lazy: Hydra imports every plugin at start-up
+
+    return FUSED_AXES
+
+
+def _flatten(values) -> list:
+    """Sweep values of a fused key, list-valued ones spliced in, duplicates dropped (in order)."""
+    out = []
+    for value in values:
+        for v in value if isinstance(value, list) else [value]:
+            if v not in out:
+                out.append(v)
+    return out
+
+
+def group_overrides(overrides: Sequence[Override], fused_axes: Sequence[str]) -> tuple[list[list[str]], int]:
+    """Override lists of the groups (one per combination of non-fused values), and the point count.
+
+    A fused key's sweep becomes one list override; any other sweep is expanded like the basic
+    sweeper does. The point count is the number of jobs the basic sweeper would launch.
+    """
+    slots: "OrderedDict[str, list[str]]" = OrderedDict()  # key -> alternatives (one per group value)
+    n_points = 1
+    for override in overrides:
+        key = override.get_key_element()
+        if override.key_or_group in CHUNK_KEYS:
+            raise HydraException(f"{override.key_or_group} is set by the fused sweeper; "
+                                 "use hydra.sweeper.max_models_per_chunk to split a group")
+        if override.is_sweep_override() and not override.is_discrete_sweep():
+            raise HydraException(f"the fused sweeper enumerates values; {override.input_line} is an "
+                                 f"{override.value_type.name} (give a list, range() or choice())")
+        if not override.is_sweep_override():
+            slots[key] = [f"{key}={override.get_value_element_as_str()}"]
+        elif override.key_or_group in fused_axes and not override.is_delete():
+            values = _flatten(override.sweep_iterator())
+            n_points *= len(list(override.sweep_iterator()))
+            slots[key] = [f"{key}={Override._get_value_element_as_str(values)}"]
+        else:
+            values = list(override.sweep_string_iterator())
+            n_points *= len(values)
+            slots[key] = [f"{key}={v}" for v in values]
+    given = {o.key_or_group for o in overrides}
+    for name, other in (DENSITY_KEYS, DENSITY_KEYS[::-1]):
+        if name in given and other not in given:
+            slots[other] = [f"{other}=null"]
+    return [list(combo) for combo in itertools.product(*slots.values())], n_points
+
+
+class FusedSweeper(Sweeper):
+    def __init__(self, params: Optional[Dict[str, str]] = None, memory_gb: Optional[float] = None,
+                 cache_mb: Optional[float] = None, max_models_per_chunk: Optional[int] = None,
+                 dry_run: bool = False) -> None:
+        self.params = params or {}
+        self.dry_run = dry_run
+        self.memory_gb = memory_gb
+        self.cache_mb = cache_mb
+        self.max_models_per_chunk = max_models_per_chunk
+        self.hydra_context: Optional[HydraContext] = None
+        self.config: Optional[DictConfig] = None
+        self.launcher = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from hydra.core.plugins import Plugins
+
+        self.hydra_context = hydra_context
+        self.config = config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def _limits(self) -> tuple[int, Optional[int]]:
+        from sweep import memory
+
+        budget = memory.default_budget_bytes() if self.memory_gb is None else int(self.memory_gb * 2**30)
+        cache = memory.default_cache_bytes() if self.cache_mb is None else int(self.cache_mb * 2**20) or None
+        return budget, cache
+
+    def plan(self, arguments: List[str]) -> tuple[dict, list[list[str]]]:
+        """The plan (groups, their chunks; written to sweep.json) and every job's overrides.
+
+        Each group's config is composed and validated here, so a bad value stops the sweep with
+        `config error: ...` (exit 2) before anything is launched or written.
+        """
+        from sweep import memory
+        from sweep.config import ConfigError
+        from sweep.grid import build_grid
+        from sweep.run import validate
+
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        overrides = parser.parse_overrides([f"{k}={v}" for k, v in self.params.items()] + list(arguments))
+        group_lists, n_points = group_overrides(overrides, _fused_axes())
+        budget, cache = self._limits()
+        groups, jobs = [], []
+        for group_list in group_lists:
+            composed = self.hydra_context.config_loader.load_sweep_config(self.config, group_list)
+            with open_dict(composed):
+                del composed["hydra"]
+            try:
+                config = validate(composed)
+                n_models = len(build_grid(config))
+                size = memory.models_per_chunk(config.model.n_features, config.model.n_hidden, config.batch_size,
+                                               config.steps, budget, cache, self.max_models_per_chunk)
+            except ConfigError as error:
+                print(f"config error: {error} (in {' '.join(group_list)})", file=sys.stderr)
+                sys.exit(2)
+            group = Group(group_list, n_models, memory.bytes_per_model(
+                config.model.n_features, config.model.n_hidden, config.batch_size), size)
+            n_chunks = math.ceil(n_models / size)
+            for chunk in range(n_chunks):
+                job = group_list + ([f"exec.chunk={chunk}", f"exec.n_chunks={n_chunks}"] if n_chunks > 1 else [])
+                group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks,
+                                   "n_models": n_models // n_chunks + (chunk < n_models % n_chunks)})
+                jobs.append(job)
+            groups.append(group)
+        summary = {
+            "arguments": list(arguments),
+            "points": n_points,
+            "models": sum(g.n_models for g in groups),
+            "groups": len(groups),
+            "jobs": len(jobs),
+            "compiled_programs": len(jobs),  # one training program per job
+            "memory_budget_bytes": budget,
+            "cache_bytes": cache,
+            "max_models_per_chunk": self.max_models_per_chunk,
+            "plan": [asdict(g) for g in groups],
+        }
+        return summary, jobs
+
+    def sweep(self, arguments: List[str]) -> Any:
+        assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        plan, jobs = self.plan(arguments)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        (sweep_dir / "sweep.json").write_text(json.dumps(plan, indent=2))
+        log.info("fused sweeper: %d points -> %d models in %d group(s), %d job(s) = %d compiled program(s); plan in %s",
+                 plan["points"], plan["models"], plan["groups"], plan["jobs"], plan["compiled_programs"],
+                 sweep_dir / "sweep.json")
+        if self.dry_run:
+            return []
+        self.validate_batch_is_legal(jobs)
+        results = self.launcher.launch(jobs, initial_job_idx=0)
+        for result in results:
+            _ = result.return_value  # raises if the job failed
+        return [results]

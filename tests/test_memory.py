@@ -1,0 +1,50 @@
+"""Chunk sizing: the per-model memory estimate bounds XLA's own analysis of the compiled step,
+and chunks respect the memory budget, the CPU cache and the per-job overhead."""
+import jax
+import jax.numpy as jnp
+import pytest
+
+from sweep import memory
+from sweep.config import ConfigError
+from sweep.grid import build_grid
+from sweep.train import Trainer, compile_group, stacked_hyper
+from tests.conftest import make_config
+
+
+@pytest.mark.parametrize("n_features, n_hidden, batch_size", [(5, 2, 1024), (2, 1, 256), (40, 10, 64)])
+def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size):
+    models = 8
+    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden}, batch_size=batch_size,
+                      seed=list(range(models)), sparsity=0.5)
+    init, run_steps, _ = compile_group(Trainer(cfg))
+    hyper = stacked_hyper(build_grid(cfg))
+    state = jax.eval_shape(init, hyper)
+    analysis = run_steps.lower(state, hyper, jnp.arange(10)).compile().memory_analysis()
+    if analysis is None:
+        pytest.skip("this backend gives no memory analysis")
+    xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / models
+    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size)
+    assert xla <= estimate <= 2 * xla
+
+
+def test_chunk_size_limits():
+    per_model = memory.bytes_per_model(5, 2, 1024)
+    budget, cache = 1000 * per_model, 100 * per_model
+    # long runs: the cache decides; a memory budget below that wins; an explicit cap wins over both
+    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, cache) == 100
+    assert memory.models_per_chunk(5, 2, 1024, 100_000, 40 * per_model, cache) == 40
+    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, cache, max_models=7) == 7
+    # short runs: a chunk must train long enough to pay for its job's overhead
+    short = memory.models_per_chunk(5, 2, 1024, 100, 10**6 * per_model, cache)
+    train_seconds = short * 100 * 1024 * 5 / memory.CPU_ENTRIES_PER_S
+    assert short > 100 and train_seconds >= memory.JOB_OVERHEAD_S / memory.MAX_OVERHEAD_FRACTION
+    assert memory.models_per_chunk(5, 2, 1024, 1, budget, cache) == 1000  # capped by memory
+    # no cache limit (GPU): memory only
+    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, None) == 1000
+    with pytest.raises(ConfigError, match="memory_gb"):
+        memory.models_per_chunk(5, 2, 1024, 100, per_model - 1, cache)
+
+
+def test_machine_defaults_are_sane():
+    assert memory.default_budget_bytes() > 2**28
+    assert memory.cpu_cache_bytes() >= 2**20

@@ -1,0 +1,90 @@
+"""Every figure type is rendered from small saved runs into temp dirs; figures that do not apply are skipped."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib.image
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from analysis.plot import plot_run
+from sweep.config import Config
+from sweep.run import run
+
+ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionality", "loss_curves"}
+
+
+def train(path, overrides, plots=False):
+    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {"exec": {"progress": False, "plots": plots}}, overrides))
+    run(cfg, path, OmegaConf.to_yaml(cfg))
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multirun")
+    phase = train(root / "0", {"model": {"n_features": 3, "n_hidden": 2}, "importance": {"kind": "extra", "relative": [0.3, 3.0]},
+                               "density": [1.0, 0.05], "seed": [0, 1], "steps": 600, "exec": {"log_every": 200}})
+    plain = train(root / "nested" / "1", {"model": {"n_features": 5, "n_hidden": 3}, "sparsity": 0.9, "steps": 200,
+                                          "exec": {"log_every": 100}}, plots=True)
+    return root, phase, plain
+
+
+def names(paths):
+    return {p.stem for p in paths}
+
+
+def check_files(paths):
+    for path in paths:
+        assert path.exists() and path.stat().st_size > 0, path
+        if path.suffix == ".png":
+            image = matplotlib.image.imread(path)
+            assert image.ndim == 3 and min(image.shape[:2]) > 100
+        elif path.suffix == ".svg":
+            assert "<svg" in path.read_text()[:2000]
+
+
+def test_every_figure_from_a_phase_change_run(runs):
+    _, phase, _ = runs
+    paths = plot_run(phase)
+    check_files(paths)
+    assert all(p.parent == phase / "figures" for p in paths)
+    assert names(p for p in paths if p.suffix == ".png") == ALL_FIGURES
+    assert names(p for p in paths if p.suffix == ".svg") == ALL_FIGURES
+    cells = pd.read_csv(phase / "figures" / "phase_cells.csv")
+    assert len(cells) == 4 and set(cells["theory_phase"]) <= {"not_represented", "dedicated", "superposition"}
+    assert set(cells["phase"]) <= {"not_represented", "dedicated", "superposition"}
+
+
+def test_figures_that_do_not_apply_are_skipped(runs):
+    """One density, m=3, geometric importance: no phase diagram, no 2-D geometry, no density sweep plots.
+    This run was trained with exec.plots=true, so sweep.run drew its figures already."""
+    _, _, plain = runs
+    assert {p.stem for p in (plain / "figures").glob("*.png")} == {"weights", "loss_curves"}
+    paths = plot_run(plain)
+    check_files(paths)
+    assert names(paths) == {"weights", "loss_curves"}
+
+
+def test_multirun_dir_draws_one_set_per_shape(runs):
+    root, _, _ = runs
+    paths = plot_run(root)
+    check_files(paths)
+    stems = names(p for p in paths if p.suffix == ".png")
+    assert {"phase_n3_m2_steps600_extra", "geometry_n3_m2_steps600_extra", "weights_n5_m3_steps200_geometric"} <= stems
+    assert all(p.parent == root / "figures" for p in paths)
+
+
+def test_cli(runs, tmp_path):
+    _, _, plain = runs
+    done = subprocess.run([sys.executable, "-m", "analysis.plot", str(plain), "--rule", "best"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.split()
+    assert len(printed) == 4 and all(line.startswith(str(plain / "figures")) for line in printed)
+    bad = subprocess.run([sys.executable, "-m", "analysis.plot", str(tmp_path / "missing")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "missing" in bad.stderr and bad.stdout == ""

@@ -1,0 +1,124 @@
+"""The fused sweeper: a Hydra multirun is one compiled program per array shape, chunked to fit,
+and every model of the merged table is the model trained alone."""
+import json
+
+import numpy as np
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+
+import analysis
+from hydra_plugins.fused_sweeper.fused_sweeper import group_overrides
+from sweep.grid import FUSED_AXES, build_grid
+from sweep.results import load_weights
+from sweep.train import train_grid
+from tests.conftest import ROOT, make_config, run_cli
+
+TINY = ["steps=200", "exec.log_every=100", "batch_size=64", "exec.plots=false", "exec.progress=false"]
+# 2 sparsities x 2 seeds fuse; n_hidden splits 2 groups; at most 3 models a job: 2 chunks each.
+SWEEP = ["sparsity=0,0.9", "seed=range(0,2)", "model.n_hidden=1,2", *TINY, "hydra.sweeper.max_models_per_chunk=3"]
+COORDS = ["n_hidden", "sparsity", "seed"]
+
+
+def plan(*args):
+    return group_overrides(OverridesParser.create().parse_overrides(list(args)), FUSED_AXES)
+
+
+def test_issue_sweep_is_one_group():
+    groups, points = plan("sparsity=0,0.7,0.9,0.97,0.99,0.997,0.999", "importance.decay=0.7,0.9", "seed=0,1,2")
+    assert points == 42
+    assert groups == [["sparsity=[0,0.7,0.9,0.97,0.99,0.997,0.999]", "importance.decay=[0.7,0.9]", "seed=[0,1,2]",
+                       "density=null"]]
+
+
+def test_shape_axes_split_groups_and_fused_axes_do_not():
+    groups, points = plan("model.n_hidden=2,3", "seed=range(0,3)", "batch_size=choice(64,128)", "optim.lr=1e-3")
+    assert points == 12
+    assert groups == [[f"model.n_hidden={m}", "seed=[0,1,2]", f"batch_size={b}", "optim.lr=0.001"]
+                      for m in (2, 3) for b in (64, 128)]
+
+
+def test_prefixes_lists_and_density():
+    groups, points = plan("+seed=0,1", "density=[1,0.5],[0.5,0.1]", "importance.relative=0.5")
+    assert points == 4
+    # list-valued sweep values are spliced into one axis, repeats dropped; density nulls sparsity
+    assert groups == [["+seed=[0,1]", "density=[1,0.5,0.1]", "importance.relative=0.5", "sparsity=null"]]
+
+
+def test_unsupported_sweeps_are_refused():
+    with pytest.raises(HydraException, match="INTERVAL_SWEEP"):
+        plan("optim.lr=interval(0.001,0.01)")
+    with pytest.raises(HydraException, match="max_models_per_chunk"):
+        plan("seed=0,1", "exec.n_chunks=2")
+
+
+def test_glob_and_memory_budget_in_dry_run(tmp_path):
+    """Config-group globs expand into groups; a small memory budget splits a group into chunks."""
+    out = run_cli(["-m", "experiment=glob(phase_*)", "seed=0,1", "hydra.sweeper.dry_run=true",
+                   "hydra.sweeper.memory_gb=0.01", f"hydra.sweep.dir={tmp_path}"], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    sweep = json.loads((tmp_path / "sweep.json").read_text())
+    assert [g["overrides"][0] for g in sweep["plan"]] == ["experiment=phase_n2", "experiment=phase_n3"]
+    assert sweep["points"] == 4 and sweep["models"] == 2 * 40 * 40 * 2
+    for group in sweep["plan"]:
+        size = min(group["models_per_chunk"], 0.01 * 2**30 // group["bytes_per_model"])
+        assert group["models_per_chunk"] == size
+        assert len(group["jobs"]) == -(-group["n_models"] // size)
+        assert sum(job["n_models"] for job in group["jobs"]) == group["n_models"]
+    assert sweep["jobs"] == sweep["compiled_programs"] == sum(len(g["jobs"]) for g in sweep["plan"])
+    assert not any(p.is_dir() for p in tmp_path.iterdir())  # nothing launched
+
+
+def test_bad_value_is_one_line_before_anything_runs(tmp_path):
+    out = run_cli(["-m", "sparsity=0,1.5", f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=ROOT)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1].startswith("config error: sparsity=1.5 is outside the allowed range")
+    assert not (tmp_path / "sweep").exists()
+
+
+def per_model(sweep_dir) -> dict:
+    """{(n_hidden, sparsity, seed): (W, b, loss)} from the merged table of a multirun."""
+    table = analysis.load(sweep_dir).drop_duplicates(["run", "model_id"])
+    weights = {run: load_weights(sweep_dir / run) for run in table["run"].unique()}
+    return {tuple(getattr(row, c) for c in COORDS): (weights[row.run]["W"][row.model_id], weights[row.run]["b"][row.model_id],
+                                            row.loss) for row in table.itertuples()}
+
+
+@pytest.fixture(scope="module")
+def multirun(tmp_path_factory):
+    sweep_dir = tmp_path_factory.mktemp("multirun")
+    out = run_cli(["-m", *SWEEP, f"hydra.sweep.dir={sweep_dir}"], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return sweep_dir
+
+
+def test_multirun_is_one_program_per_shape_and_chunk(multirun):
+    sweep = json.loads((multirun / "sweep.json").read_text())
+    assert (sweep["points"], sweep["models"], sweep["groups"], sweep["jobs"]) == (8, 8, 2, 4)
+    assert [[j["n_models"] for j in g["jobs"]] for g in sweep["plan"]] == [[2, 2], [2, 2]]
+    table = analysis.load(multirun)
+    assert table["run"].nunique() == 4
+    assert len(table.drop_duplicates(["run", "model_id"])) == 8
+    assert sorted(per_model(multirun)) == sorted((m, s, seed) for m in (1, 2) for s in (0.0, 0.9) for seed in (0, 1))
+
+
+def test_every_model_equals_the_model_trained_alone(multirun):
+    for (n_hidden, sparsity, seed), (W, b, loss) in per_model(multirun).items():
+        cfg = make_config(model={"n_hidden": int(n_hidden)}, sparsity=float(sparsity), seed=int(seed),
+                          steps=200, batch_size=64, exec={"log_every": 100})
+        alone = train_grid(cfg, build_grid(cfg))
+        np.testing.assert_allclose(W, alone.W[0], atol=1e-5)
+        np.testing.assert_allclose(b, alone.b[0], atol=1e-5)
+        np.testing.assert_allclose(loss, alone.final_loss[0], atol=1e-5)
+
+
+def test_joblib_launcher_gives_the_same_models(multirun, tmp_path):
+    out = run_cli(["-m", *SWEEP, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={tmp_path}"],
+                  cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "Joblib" in out.stdout + out.stderr
+    reference, parallel = per_model(multirun), per_model(tmp_path)
+    assert sorted(parallel) == sorted(reference)
+    for key, (W, b, loss) in parallel.items():
+        np.testing.assert_allclose(W, reference[key][0], atol=1e-6)
+        np.testing.assert_allclose(loss, reference[key][2], atol=1e-6)

@@ -1,0 +1,141 @@
+"""Closed-form expected losses against Monte Carlo and hand calculations, and the theoretical phase facts."""
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from analysis import theory
+from analysis.config import TheoryConfig
+
+
+def exact(W, b, density):
+    with jax.enable_x64(True):
+        return np.asarray(theory.feature_losses(np.asarray(W, np.float64), np.asarray(b, np.float64), density))
+
+
+def monte_carlo(W, b, density, n_samples=1_000_000, seed=0):
+    """Sample the data law directly (independent of the closed form): mean and standard error per feature."""
+    rng = np.random.default_rng(seed)
+    n = W.shape[1]
+    x = np.where(rng.random((n_samples, n)) < density, rng.random((n_samples, n)), 0.0)
+    squared = (x - np.maximum(x @ (W.T @ W) + b, 0.0)) ** 2
+    return squared.mean(axis=0), squared.std(axis=0) / np.sqrt(n_samples)
+
+
+@pytest.mark.parametrize("n, m", [(2, 1), (3, 2), (4, 2)])
+def test_closed_form_matches_monte_carlo_for_random_models(n, m):
+    rng = np.random.default_rng(n)
+    for trial in range(3):
+        W = rng.normal(size=(m, n))
+        b = rng.normal(size=n) * 0.3
+        density = rng.uniform(0.05, 1.0)
+        mean, se = monte_carlo(W, b, density, seed=trial)
+        np.testing.assert_array_less(np.abs(exact(W, b, density) - mean), 5 * se + 1e-12)
+
+
+def test_closed_form_matches_monte_carlo_for_each_candidate_optimum():
+    """The losses the phase diagram compares are real expected losses of the models they describe."""
+    for n, m in [(2, 1), (3, 2)]:
+        solutions = theory.candidate_solutions(n, m, [0.05, 0.5], [0.5, 3.0], TheoryConfig(steps=150))
+        for _, row in solutions.iterrows():
+            mean, se = monte_carlo(row.W, row.b, row.density, n_samples=400_000)
+            importance = theory.extra_importance(n, row.relative)
+            mc_loss = float(np.mean(importance * mean))
+            mc_se = float(np.sqrt(np.sum((importance * se) ** 2)) / n)
+            assert abs(row.loss - mc_loss) < 5 * mc_se + 1e-12, (row.candidate, row.density, row.relative)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3, 0.01])
+def test_hand_computed_configurations(density):
+    p = density
+    # an ignored feature with its optimal bias E[x] = p/2 loses Var(x) = p/3 - p^2/4; a lone feature loses 0
+    np.testing.assert_allclose(exact([[1.0, 0.0]], [0.0, p / 2], p), [0.0, p / 3 - p**2 / 4], atol=1e-12)
+    np.testing.assert_allclose(theory.ignored_feature_loss(p), p / 3 - p**2 / 4)
+    # antipodal pair W = [1, -1], b = 0: loss only when both are present, E[min(x, y)^2] = 1/6
+    np.testing.assert_allclose(exact([[1.0, -1.0]], [0.0, 0.0], p), [p**2 / 6] * 2, atol=1e-12)
+    # orthonormal features never interfere
+    np.testing.assert_allclose(exact(np.eye(3), np.zeros(3), p), np.zeros(3), atol=1e-12)
+    # a feature always off (bias -1, no weight) loses E[x^2] = p/3
+    np.testing.assert_allclose(exact([[0.0, 1.0]], [-1.0, 0.0], p)[0], p / 3, atol=1e-12)
+
+
+def test_tiny_couplings_are_continuous_across_the_cutoff():
+    """Couplings below SMALL count as zero; just above it the 1/coupling terms must not lose precision.
+
+    Above the cutoff the loss is smooth in the coupling, so the straight line through two small
+    couplings must extrapolate to the zero-coupling loss; what remains is the rounding left by
+    dividing by two couplings of ~1e-5 (about 1e-16 / 1e-10 relative), well under 1e-4.
+    """
+
+    def loss(eps):
+        W = np.eye(3)
+        W[1:, 0] = eps  # both couplings of feature 0 (and one of features 1, 2) are ~eps
+        return exact(W / np.linalg.norm(W, axis=0), [-0.01, 0.02, 0.0], 0.3)
+
+    zero = loss(0.0)
+    np.testing.assert_array_equal(loss(0.5 * theory.SMALL), zero)
+    near, far = loss(1.5 * theory.SMALL), loss(3 * theory.SMALL)
+    np.testing.assert_allclose(2 * near - far, zero, rtol=1e-4, atol=1e-10)
+    assert np.abs(near - zero).max() > 1e-9  # the coupling does matter above the cutoff
+
+
+def test_expected_loss_is_the_importance_weighted_mean_over_features():
+    W, b = np.array([[1.0, -0.7]]), np.array([-0.05, 0.1])
+    with jax.enable_x64(True):
+        total = float(theory.expected_loss(W, b, 0.2, [1.0, 4.0]))
+    assert total == pytest.approx(np.mean(np.array([1.0, 4.0]) * exact(W, b, 0.2)), rel=1e-12)
+
+
+def test_pair_candidates_agree_across_shapes():
+    """n=3's 'antipodal' (a pair plus a lone feature) is n=2's antipodal pair: same optimum, loss x 2/3."""
+    density, relative = [0.02, 0.2], [0.4, 2.5]
+    n2 = theory.candidate_solutions(2, 1, density, relative, TheoryConfig(steps=200))
+    n3 = theory.candidate_solutions(3, 2, density, relative, TheoryConfig(steps=200))
+    pair2 = n2[n2.candidate == "antipodal"]["loss"].to_numpy()
+    pair3 = n3[n3.candidate == "antipodal"]["loss"].to_numpy()
+    np.testing.assert_allclose(pair3, pair2 * 2 / 3, rtol=1e-9)
+
+
+def test_optimised_antipodal_beats_the_hand_solution():
+    """Optimising norms and biases can only improve on W = [1, -1], b = 0 (loss (1 + r) p^2 / 12)."""
+    density, relative = np.array([0.05, 0.3, 0.8]), np.array([1.0, 1.0, 1.0])
+    fitted = theory.candidate_solutions(2, 1, density, relative, TheoryConfig(steps=200))
+    loss = fitted[fitted.candidate == "antipodal"]["loss"].to_numpy()
+    hand = (1 + relative) * density**2 / 12
+    assert np.all(loss < hand * (1 - 1e-4))
+    assert loss[2] < 0.6 * hand[2]  # dense: unequal norms and biases help a lot
+
+
+def test_phase_diagram_2_1_paper_facts():
+    """n=2, m=1: dense -> the more important feature gets the dimension; sparse -> antipodal superposition.
+
+    At r = 1 even the unoptimised antipodal pair (loss p^2/6 per feature) beats dropping a
+    feature (p/3 - p^2/4) for p < 4/7, so p = 0.3 must already be superposition.
+    """
+    table = theory.phase_diagram(2, 1, [1.0, 0.3, 0.01], [0.1, 1.0, 10.0]).set_index(["density", "relative"])
+    assert table.loc[(1.0, 0.1), "phase"] == "not_represented"
+    assert table.loc[(1.0, 10.0), "phase"] == "dedicated"
+    assert table.loc[(0.3, 1.0), "phase"] == "superposition"
+    for relative in (0.1, 1.0, 10.0):
+        assert table.loc[(0.01, relative), "phase"] == "superposition"
+    # the winner really is the minimum of the candidate losses
+    losses = table[[c for c in table.columns if c.startswith("loss_")]].to_numpy()
+    np.testing.assert_allclose(table["loss"], losses.min(axis=1), rtol=1e-5)
+    # dense and ignored: the closed form of that candidate
+    assert table.loc[(1.0, 0.1), "loss"] == pytest.approx(0.1 * (1 / 3 - 1 / 4) / 2, rel=1e-9)
+
+
+def test_phase_diagram_3_2_paper_facts():
+    table = theory.phase_diagram(3, 2, [1.0, 0.02], [0.1, 0.3, 10.0]).set_index(["density", "relative"])
+    assert table.loc[(1.0, 0.1), "phase"] == "not_represented"
+    assert table.loc[(1.0, 10.0), "phase"] == "dedicated"
+    assert table.loc[(0.02, 0.3), "phase"] == "superposition"
+    # sparse: the two unit-importance features share a dimension antipodally rather than one being dropped
+    assert table.loc[(0.02, 10.0), "candidate"] == "dedicated_antipodal"
+    assert table.loc[(0.02, 10.0), "loss"] < table.loc[(0.02, 10.0), "loss_dedicated"] / 10
+
+
+def test_unknown_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match="n_features=4, n_hidden=2"):
+        theory.phase_diagram(4, 2, [0.5], [1.0])
