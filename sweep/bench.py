@@ -24,13 +24,15 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
 
     from sweep.config import Config
     from sweep.grid import build_grid
-    from sweep.train import Trainer, compile_group, stacked_hyper
+    from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
 
     cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {
         "model": {"n_features": n_features, "n_hidden": n_hidden}, "seed": list(range(n_models)), "sparsity": 0.9,
         "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}))
     init, run_steps, _ = compile_group(Trainer(cfg))
     hyper = stacked_hyper(build_grid(cfg))
+    if jax.device_count() > 1:  # as train_grid does: the model axis split over every device
+        hyper = shard_models(hyper, jax.devices())
     state = init(hyper)
     step_ids = jnp.arange(steps)
     start = time.perf_counter()
@@ -42,6 +44,7 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
     seconds = time.perf_counter() - start
     return {
         "n_features": n_features, "n_hidden": n_hidden, "models": n_models, "steps": steps, "rng": rng,
+        "devices": jax.device_count(),
         "compile_s": compile_seconds, "model_steps_per_s": n_models * steps / seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -59,7 +62,8 @@ def main() -> None:
         n, m, g = map(int, args.one.split("x"))
         print(json.dumps(measure(n, m, g, args.steps, args.batch_size, args.rng)))
         return
-    header = f"{'n':>4} {'m':>3} {'models':>6} {'steps':>6} {'rng':>8} {'compile s':>9} {'model-steps/s':>14} {'peak RSS MB':>11}"
+    header = (f"{'n':>4} {'m':>3} {'models':>6} {'steps':>6} {'rng':>8} {'devices':>7} {'compile s':>9} "
+              f"{'model-steps/s':>14} {'peak RSS MB':>11}")
     print(header)
     print("-" * len(header))
     for case in args.cases:
@@ -67,7 +71,7 @@ def main() -> None:
                               "--batch-size", str(args.batch_size), "--rng", args.rng],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['n_features']:>4} {r['n_hidden']:>3} {r['models']:>6} {r['steps']:>6} {r['rng']:>8} "
+        print(f"{r['n_features']:>4} {r['n_hidden']:>3} {r['models']:>6} {r['steps']:>6} {r['rng']:>8} {r['devices']:>7} "
               f"{r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} {r['peak_rss_mb']:>11,.0f}", flush=True)
 
 

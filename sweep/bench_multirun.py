@@ -10,14 +10,15 @@ per-point baseline is timed on two samples of the grid (--sample-points, default
 and extrapolated linearly to 1,600 jobs (startup + 1,600 x the marginal cost of a job); its rows are
 marked "extrapolated". Each multirun runs in its own process, which counts every XLA compilation
 (jax.monitoring) and, separately, compilations of the training program (`run_steps`). The fused sweep
-also runs with the joblib launcher, one worker per CPU core (XLA runs this small program on about one
-core). The models the baseline trained are compared with the same models of the fused run.
+also runs with the joblib launcher, one worker per CPU core. The models the baseline trained are
+compared with the same models of the fused run.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import runpy
 import subprocess
 import sys
@@ -73,12 +74,16 @@ def child(out_file: str, args: list[str]) -> None:
 def multirun(args: list[str], sweep_dir: Path) -> dict:
     """Wall time (process start to exit) and compile counts of one multirun."""
     counts = sweep_dir.with_suffix(".json")
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "sweep.bench_multirun", "--child", str(counts), "--", "-m", *args,
                           f"hydra.sweep.dir={sweep_dir}"], capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"multirun failed: {' '.join(args)[:200]}...\n{out.stderr[-3000:]}")
-    return {"seconds": time.perf_counter() - start, **json.loads(counts.read_text()),
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, **json.loads(counts.read_text()),
             "jobs": sum(1 for p in sweep_dir.iterdir() if (p / "summary.json").exists())}
 
 
@@ -116,29 +121,33 @@ def compare(steps: int, batch_size: int, sample_points: list[int], workdir: Path
         per_job = (large[key] - small[key]) / (n2 - n1)
         return small[key] + per_job * (total - n1), per_job
 
-    basic_seconds, per_job = extrapolate("seconds")
-    basic_compiles, _ = extrapolate("compiles")
-    basic_programs, _ = extrapolate("training_programs")
+    basic = {key: extrapolate(key)[0] for key in ("seconds", "cpu_seconds", "compiles", "training_programs")}
+    per_job = extrapolate("seconds")[1]
     diff = max_difference(workdir / f"basic{n2}", workdir / "fused")
 
+    def row(label, jobs, programs, compiles, wall, cpu, ratio=True):
+        speed_up = f"{basic['seconds'] / wall:.0f}x" if ratio else ""
+        print(f"{label:44} {jobs:>6} {programs:>9} {compiles:>9} {wall:>8.1f} {cpu:>8} {speed_up:>9}")
+
     print(f"{total:,}-model multirun: n=2, m=1, importance.kind=extra, {N_DENSITY} densities x {N_RELATIVE} relative "
-          f"importances; {steps:,} steps, batch {batch_size}")
-    header = f"{'':34} {'jobs':>6} {'training programs':>18} {'XLA compiles':>13} {'wall s':>9} {'speed-up':>9}"
-    print(header)
-    print("-" * len(header))
-    print(f"{'fused sweeper (measured)':34} {fused['jobs']:>6} {fused['training_programs']:>18} {fused['compiles']:>13} "
-          f"{fused['seconds']:>9.1f} {basic_seconds / fused['seconds']:>8.0f}x")
-    print(f"{f'fused sweeper, joblib {cores} (measured)':34} {parallel['jobs']:>6} {parallel['jobs']:>18} {'-':>13} "
-          f"{parallel['seconds']:>9.1f} {basic_seconds / parallel['seconds']:>8.0f}x")
+          f"importances; {steps:,} steps, batch {batch_size}; {cores} CPU cores")
+    header = f"{'':44} {'jobs':>6} {'programs':>9} {'compiles':>9} {'wall s':>8} {'CPU s':>8} {'speed-up':>9}"
+    print(header + "\n" + "-" * len(header))
+    row("fused sweeper (measured)", fused["jobs"], fused["training_programs"], fused["compiles"], fused["seconds"],
+        f"{fused['cpu_seconds']:.1f}")
+    row(f"fused sweeper, joblib n_jobs={cores} (measured)", parallel["jobs"], parallel["jobs"], "-",
+        parallel["seconds"], "-")
     for n, run in samples:
-        print(f"{f'basic sweeper, {n} points (measured)':34} {run['jobs']:>6} {run['training_programs']:>18} "
-              f"{run['compiles']:>13} {run['seconds']:>9.1f}")
-    print(f"{f'basic sweeper, {total:,} points (extrap.)':34} {total:>6} {basic_programs:>18.0f} {basic_compiles:>13.0f} "
-          f"{basic_seconds:>9.0f} {1:>8}x")
-    print(f"\nbasic sweeper: {per_job:.2f} s per extra job (from the {n1}- and {n2}-point samples); fused plan: "
-          f"{plan['groups']} group(s), {plan['jobs']} job(s) of <= {max(g['models_per_chunk'] for g in plan['plan'])} "
-          f"models; max |W_basic - W_fused| over the {n2} shared models: {diff:.1e}. Compiles of joblib jobs "
-          "happen in its worker processes (one training program per job) and are not counted here.")
+        row(f"basic sweeper, {n} points (measured)", run["jobs"], run["training_programs"], run["compiles"],
+            run["seconds"], f"{run['cpu_seconds']:.1f}", ratio=False)
+    row(f"basic sweeper, {total:,} points (EXTRAPOLATED)", total, f"{basic['training_programs']:.0f}",
+        f"{basic['compiles']:.0f}", basic["seconds"], f"{basic['cpu_seconds']:.0f}")
+    print(f"\nprograms: compiled training programs; compiles: every XLA compilation (jax.monitoring), not counted "
+          f"inside joblib's workers (there: one program per job). CPU-time speed-up (robust to other load): "
+          f"{basic['cpu_seconds'] / fused['cpu_seconds']:.0f}x. Basic sweeper: {per_job:.2f} s per extra job (from the "
+          f"{n1}- and {n2}-point samples). Fused plan: {plan['groups']} group(s), {plan['jobs']} job(s) of <= "
+          f"{max(g['models_per_chunk'] for g in plan['plan'])} models. Max |W_basic - W_fused| over the {n2} "
+          f"models both trained: {diff:.1e}.")
 
 
 def chunk_scan(n_models: int, steps: int, batch_size: int, sizes: list[int]) -> None:

@@ -45,6 +45,11 @@ def test_prefixes_lists_and_density():
     assert groups == [["+seed=[0,1]", "density=[1,0.5,0.1]", "importance.relative=0.5", "sparsity=null"]]
 
 
+def test_explicit_null_density_axis_is_left_alone():
+    groups, _ = plan("sparsity=null", "seed=0,1")
+    assert groups == [["sparsity=null", "seed=[0,1]"]]
+
+
 def test_unsupported_sweeps_are_refused():
     with pytest.raises(HydraException, match="INTERVAL_SWEEP"):
         plan("optim.lr=interval(0.001,0.01)")
@@ -67,6 +72,17 @@ def test_glob_and_memory_budget_in_dry_run(tmp_path):
         assert sum(job["n_models"] for job in group["jobs"]) == group["n_models"]
     assert sweep["jobs"] == sweep["compiled_programs"] == sum(len(g["jobs"]) for g in sweep["plan"])
     assert not any(p.is_dir() for p in tmp_path.iterdir())  # nothing launched
+
+
+def test_sweep_params_of_an_experiment(tmp_path):
+    """conf/experiment/basic.yaml sweeps model.kind=linear,relu through hydra.sweeper.params."""
+    out = run_cli(["-m", "experiment=basic", "seed=0,1", "hydra.sweeper.dry_run=true", f"hydra.sweep.dir={tmp_path}"],
+                  cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    sweep = json.loads((tmp_path / "sweep.json").read_text())
+    assert [g["overrides"] for g in sweep["plan"]] == [[f"model.kind={kind}", "experiment=basic", "seed=[0,1]"]
+                                                      for kind in ("linear", "relu")]
+    assert (sweep["points"], sweep["models"]) == (4, 2 * 7 * 2)
 
 
 def test_bad_value_is_one_line_before_anything_runs(tmp_path):

@@ -91,8 +91,8 @@ def group_overrides(overrides: Sequence[Override], fused_axes: Sequence[str]) ->
     A fused key's sweep becomes one list override; any other sweep is expanded like the basic
     sweeper does. The point count is the number of jobs the basic sweeper would launch.
     """
-    slots: "OrderedDict[str, list[str]]" = OrderedDict()  # key -> alternatives (one per group value)
-    n_points = 1
+    slots: "OrderedDict[str, list[str]]" = OrderedDict()  # key -> its alternatives (one per group)
+    points: dict[str, int] = {}  # key -> number of swept values
     for override in overrides:
         key = override.get_key_element()
         if override.key_or_group in CHUNK_KEYS:
@@ -102,20 +102,20 @@ def group_overrides(overrides: Sequence[Override], fused_axes: Sequence[str]) ->
             raise HydraException(f"the fused sweeper enumerates values; {override.input_line} is an "
                                  f"{override.value_type.name} (give a list, range() or choice())")
         if not override.is_sweep_override():
-            slots[key] = [f"{key}={override.get_value_element_as_str()}"]
+            slots[key], points[key] = [f"{key}={override.get_value_element_as_str()}"], 1
         elif override.key_or_group in fused_axes and not override.is_delete():
-            values = _flatten(override.sweep_iterator())
-            n_points *= len(list(override.sweep_iterator()))
-            slots[key] = [f"{key}={Override._get_value_element_as_str(values)}"]
+            values = list(override.sweep_iterator())
+            # Override's own formatter writes a list back in override syntax (quoting strings)
+            slots[key], points[key] = [f"{key}={Override._get_value_element_as_str(_flatten(values))}"], len(values)
         else:
             values = list(override.sweep_string_iterator())
-            n_points *= len(values)
-            slots[key] = [f"{key}={v}" for v in values]
+            slots[key], points[key] = [f"{key}={v}" for v in values], len(values)
     given = {o.key_or_group for o in overrides}
     for name, other in (DENSITY_KEYS, DENSITY_KEYS[::-1]):
-        if name in given and other not in given:
+        setting = [o for o in overrides if o.key_or_group == name and (o.is_sweep_override() or o.value() is not None)]
+        if setting and other not in given:
             slots[other] = [f"{other}=null"]
-    return [list(combo) for combo in itertools.product(*slots.values())], n_points
+    return [list(combo) for combo in itertools.product(*slots.values())], math.prod(points.values())
 
 
 class FusedSweeper(Sweeper):
