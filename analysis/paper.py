@@ -26,7 +26,7 @@ import pandas as pd
 import analysis
 from analysis.aggregate import per_model, select_seeds
 from analysis.plot import plot_run
-from sweep.config import run_name
+from sweep.config import PRESENTATION_KEYS, run_name
 
 ROOT = Path("outputs/paper")
 
@@ -168,7 +168,8 @@ EXPERIMENTS = {
 
 
 def experiment_dir(name: str, overrides: list[str], root: Path = ROOT) -> Path:
-    suffix = run_name(",".join(overrides))
+    """outputs/paper/NAME, suffixed by the overrides that change results (not e.g. exec.progress)."""
+    suffix = run_name(",".join(o for o in overrides if o.split("=")[0].lstrip("+~") not in PRESENTATION_KEYS))
     return root / (name if suffix == "default" else f"{name}-{suffix}")
 
 

@@ -79,6 +79,23 @@ def default_budget_bytes() -> int:
     return sum(gpus) // 2 if gpus else physical_memory_bytes() // 4
 
 
+def available_bytes() -> int:
+    """What one job can use at most: 3/4 of the GPUs' memory (JAX preallocates 75%), else 4/5 of RAM."""
+    gpus = gpu_memory_bytes()
+    return sum(gpus) * 3 // 4 if gpus else physical_memory_bytes() * 4 // 5
+
+
+def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int) -> None:
+    """Refuse, before compiling, a job whose model stack cannot fit in memory."""
+    per_model = bytes_per_model(n_features, n_hidden, batch_size)
+    need, have = n_models * per_model, available_bytes()
+    if need > have:
+        raise ConfigError(
+            f"the grid needs ~{need / 2**30:.3g} GB ({n_models} models x {per_model / 2**20:.3g} MB at "
+            f"n_features={n_features}, batch_size={batch_size}) but {have / 2**30:.3g} GB is available; "
+            f"run it with -m (the fused sweeper splits it into chunks that fit) or lower batch_size")
+
+
 def default_cache_bytes() -> int | None:
     """The stack size that keeps CPU throughput high; None on GPU (no cache cliff, bigger is better)."""
     return None if gpu_memory_bytes() else cpu_cache_bytes()

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError, config_fingerprint
 from sweep.grid import build_grid
+from sweep.memory import check_fits
 from sweep.results import feature_table, history_table, is_complete, load_summary, write_run
 from sweep.train import train_grid
 
@@ -62,6 +63,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         log.info("already complete, not retrained: %s", run_dir)
         return summary
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
+    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size)
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
     run_dir.mkdir(parents=True, exist_ok=True)
