@@ -91,8 +91,8 @@ def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int) -
     need, have = n_models * per_model, available_bytes()
     if need > have:
         raise ConfigError(
-            f"the grid needs ~{need / 2**30:.3g} GB ({n_models} models x {per_model / 2**20:.3g} MB at "
-            f"n_features={n_features}, batch_size={batch_size}) but {have / 2**30:.3g} GB is available; "
+            f"the grid needs ~{need / 2**30:,.1f} GB ({n_models} models x {per_model / 2**20:,.1f} MB at "
+            f"n_features={n_features}, batch_size={batch_size}) but {have / 2**30:,.1f} GB is available; "
             f"run it with -m (the fused sweeper splits it into chunks that fit) or lower batch_size")
 
 

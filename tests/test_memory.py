@@ -53,9 +53,9 @@ def test_machine_defaults_are_sane():
 def test_a_grid_that_cannot_fit_is_refused_before_compiling_with_the_numbers(tmp_path):
     from tests.conftest import run_cli
 
-    # 8 models x 5 batch tensors of 4e6 x 1000 floats: ~640 GB, far beyond any machine here
+    # 48 models (8 seeds x 6 default sparsities) x 5 batch tensors of 4e6 x 1000 floats: ~3.6 TB
     result = run_cli(["model.n_features=1000", "batch_size=4000000", "seed=[0,1,2,3,4,5,6,7]", "steps=1"], cwd=tmp_path)
     assert result.returncode == 2
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
-    assert line.startswith("config error: the grid needs ~") and "8 models x" in line and "GB is available" in line
+    assert line.startswith("config error: the grid needs ~") and "48 models x" in line and "GB is available" in line
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
