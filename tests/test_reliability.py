@@ -82,3 +82,32 @@ def test_same_config_gives_bitwise_identical_results_whatever_the_axis_order():
     key = lambda g: list(zip(g.coords.seed, g.coords.sparsity))  # noqa: E731
     order = [key(gb).index(k) for k in key(ga)]
     np.testing.assert_array_equal(wa, wb[order])
+
+
+def test_killed_multirun_skips_finished_jobs_and_resumes_the_rest(tmp_path):
+    args = ["-m", "model.n_hidden=1,2", "sparsity=0,0.9", "steps=4000", "batch_size=256", "exec.log_every=100",
+            "exec.checkpoint_every=200", "exec.progress=false", "exec.plots=false"]
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    killed.mkdir()
+    clean.mkdir()
+    process = subprocess.Popen([sys.executable, "-m", "sweep.run", *args], cwd=killed, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not list(killed.rglob("1/checkpoint.npz")) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert len(list(killed.rglob("summary.json"))) == 1, "job 0 should be complete and job 1 not"
+    again = run_cli(args, cwd=killed)
+    assert again.returncode == 0, again.stderr
+    log = again.stdout + again.stderr
+    assert "already complete, not retrained" in log and "resumed from the checkpoint at step" in log
+    assert run_cli(args, cwd=clean).returncode == 0
+    import analysis
+
+    (resumed_dir,) = {p.parent.parent for p in killed.rglob("summary.json")}
+    (clean_dir,) = {p.parent.parent for p in clean.rglob("summary.json")}
+    assert resumed_dir.name == clean_dir.name  # the same command finds the same sweep dir
+    for job in ("0", "1"):
+        np.testing.assert_array_equal(load_weights(resumed_dir / job)["W"], load_weights(clean_dir / job)["W"])
+    assert len(analysis.load(resumed_dir).drop_duplicates(["run", "model_id"])) == 4

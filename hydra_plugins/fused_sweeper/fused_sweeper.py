@@ -210,6 +210,10 @@ class FusedSweeper(Sweeper):
                  sweep_dir / "sweep.json")
         if self.dry_run:
             return []
+        # Pin every job to this sweep dir: a job re-resolves hydra.sweep.dir with its own overrides,
+        # and the default dir is named after the overrides (so that the same command resumes).
+        escaped = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")
+        jobs = [job + [f"hydra.sweep.dir='{escaped}'"] for job in jobs]
         self.validate_batch_is_legal(jobs)
         results = self.launcher.launch(jobs, initial_job_idx=0)
         for result in results:
