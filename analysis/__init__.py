@@ -33,30 +33,29 @@ def _run_name(run_dir: Path, root: Path) -> str:
     return run_dir.relative_to(root).as_posix() if run_dir != root else "."
 
 
+def _merged(path, read) -> pd.DataFrame:
+    """`read(run_dir)` of every complete run at or under `path`, concatenated, with a `run` column."""
+    root = Path(path)
+    tables = []
+    for run_dir in find_runs(root):
+        table = read(run_dir)
+        table.insert(0, "run", _run_name(run_dir, root))
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
 def load(path) -> pd.DataFrame:
     """One tidy table (model x feature rows) of every complete run at or under `path`.
 
     Adds a `run` column: the run dir relative to `path` ("." for `path` itself). Models are
     identified by (run, model_id).
     """
-    root = Path(path)
-    tables = []
-    for run_dir in find_runs(root):
-        table = results.load_run(run_dir)
-        table.insert(0, "run", _run_name(run_dir, root))
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    return _merged(path, results.load_run)
 
 
 def load_history(path) -> pd.DataFrame:
     """Loss history (run, model_id, step, loss) of every complete run at or under `path`."""
-    root = Path(path)
-    tables = []
-    for run_dir in find_runs(root):
-        history = results.load_history(run_dir)
-        history.insert(0, "run", _run_name(run_dir, root))
-        tables.append(history)
-    return pd.concat(tables, ignore_index=True)
+    return _merged(path, results.load_history)
 
 
 def load_weights(path) -> dict[str, dict]:

@@ -18,18 +18,22 @@ ARGS = ["sparsity=[0,0.9]", "seed=[0,1]", "steps=6000", "batch_size=256", "exec.
         "exec.checkpoint_every=200", "exec.progress=false", "exec.plots=false"]
 
 
+def sigkill_when(args, cwd, pattern: str, timeout: float = 180) -> None:
+    """Start `python -m sweep.run ARGS` and SIGKILL it as soon as a file matching `pattern` appears."""
+    process = subprocess.Popen([sys.executable, "-m", "sweep.run", *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while not list(cwd.rglob(pattern)) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def test_sigkill_mid_run_then_same_command_resumes_to_identical_results(tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     killed.mkdir()
     clean.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "sweep.run", *ARGS], cwd=killed, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not list(killed.rglob("checkpoint.npz")) and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    sigkill_when(ARGS, killed, "checkpoint.npz")
     run_dirs = [p.parent for p in killed.rglob(".hydra")]
     assert len(run_dirs) == 1 and not (run_dirs[0] / "summary.json").exists(), "killed before any checkpoint"
     resumed = run_cli(ARGS, cwd=killed)
@@ -90,13 +94,7 @@ def test_killed_multirun_skips_finished_jobs_and_resumes_the_rest(tmp_path):
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     killed.mkdir()
     clean.mkdir()
-    process = subprocess.Popen([sys.executable, "-m", "sweep.run", *args], cwd=killed, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while not list(killed.rglob("1/checkpoint.npz")) and time.time() < deadline:
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    sigkill_when(args, killed, "1/checkpoint.npz")  # job 1's first checkpoint
     assert len(list(killed.rglob("summary.json"))) == 1, "job 0 should be complete and job 1 not"
     again = run_cli(args, cwd=killed)
     assert again.returncode == 0, again.stderr
