@@ -44,9 +44,14 @@ def feature_table(grid: Grid, W, b, final_loss) -> pd.DataFrame:
     per_model["status"] = model_status(W, b, final_loss)
     table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)
     table.insert(1, "feature", np.tile(np.arange(n_features), n_models))
-    table["density"] = grid.density.reshape(-1).astype(np.float64)  # per feature (equal to the axis value
-    table["sparsity"] = 1.0 - table["density"]  # unless data.feature_sparsity is set)
-    if grid.coords["sparsity"].notna().all():  # keep the exact values the user gave
+    # Per feature: the grid's value, or this feature's own with data.feature_sparsity.
+    # Per feature: the grid's exact values (0.9, not float32(1 - 0.1)), or the feature's own with
+    # data.feature_sparsity.
+    if grid.coords["density"].isna().any():
+        table["density"] = grid.density.reshape(-1).astype(np.float64)
+        table["sparsity"] = 1.0 - table["density"]
+    else:
+        table["density"] = np.repeat(grid.coords["density"].to_numpy(), n_features)
         table["sparsity"] = np.repeat(grid.coords["sparsity"].to_numpy(), n_features)
     table["importance"] = grid.importance.reshape(-1).astype(np.float64)
     table["norm"] = metrics.feature_norms(W).reshape(-1)
