@@ -78,7 +78,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "steps": config.steps,
         "seconds": result.seconds,
         "compile_seconds": result.compile_seconds,
-        "model_steps_per_s": len(grid) * config.steps / result.seconds,
+        "model_steps_per_s": len(grid) * (config.steps - result.resumed_from_step) / result.seconds,
         "devices": jax.device_count(),
         "diverged_models": diverged,
         "chunk": config.exec.chunk,
@@ -99,10 +99,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 
 
 def draw_figures(run_dir: Path) -> None:
-    try:
-        from analysis.plot import plot_run
-    except ImportError:  # analysis stage not installed
-        return
+    from analysis.plot import plot_run  # matplotlib/seaborn: imported only when figures are drawn
+
     for path in plot_run(run_dir):
         log.info("figure: %s", path)
 
