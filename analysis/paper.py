@@ -141,9 +141,9 @@ def check_shrinking_dims(directory: Path, table: pd.DataFrame) -> list[Fact]:
 def check_more_features_when_sparse(directory: Path, table: pd.DataFrame) -> list[Fact]:
     models = best_models(table).sort_values("density", ascending=False)
     m = int(table["n_hidden"].iloc[0])
-    counts = models["n_represented"].to_numpy()
+    dims, counts = models["dims_per_feature"].to_numpy(), models["n_represented"].to_numpy()
     return [
-        Fact(f"dense: at most m={m} features represented", counts[0] <= m, f"{counts[0]}"),
+        Fact("dense: about one dimension per feature (no superposition)", dims[0] > 0.9, f"{dims[0]:.3f}"),
         Fact(f"sparsest: more than m={m} features represented", counts[-1] > m, f"{counts[-1]}"),
     ]
 
