@@ -51,7 +51,7 @@ class AnalysisConfig:
     rule: str = "paper"  # seed aggregation: paper (drop the highest-loss seed, mean of the rest) | best | mean
     max_columns: int = 6  # per-density panels shown in the weight figures (evenly picked beyond that)
     max_rows: int = 3  # values of the other varying axes shown in the weight figures
-    max_features_heatmap: int = 64  # no W^T W figure for wider models (unreadable)
+    max_features_heatmap: int = 100  # no W^T W figure for wider models (unreadable)
     formats: tuple = ("png", "svg")
 
     def __post_init__(self):
