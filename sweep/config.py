@@ -25,7 +25,7 @@ SCHEDULES = ("constant", "cosine", "warmup_cosine")
 RNGS = ("fast", "threefry")
 
 # Used when neither `sparsity` nor `density` is given.
-DEFAULT_SPARSITY = [0.0, 0.7, 0.9, 0.97, 0.99]
+DEFAULT_SPARSITY = [0.0, 0.7, 0.8, 0.9, 0.97, 0.99]
 
 
 class ConfigError(ValueError):
