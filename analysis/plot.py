@@ -247,11 +247,13 @@ def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = An
                 for ax in (ax_gram, ax_bias):
                     ax.set_xticks([])
                 ax_bar.tick_params(labelsize=6)
-    height = 0.36
-    for k, (norm, cmap, label) in enumerate(((gram_norm, gram_cmap, "W$^T$W and b"),
-                                             (sup_norm, sup_cmap, "superposition of feature i"))):
-        cax = fig.add_axes((0.89, 0.55 - k * 0.47, 0.012, height))
-        fig.colorbar(ScalarMappable(norm, cmap), cax=cax, label=label)
+    top, bottom = grid.top, grid.bottom  # colour bars within the panels' height, clear of the title
+    height = 0.42 * (top - bottom)
+    for k, (norm, cmap, label) in enumerate(((gram_norm, gram_cmap, "W$^T$W, b"), (sup_norm, sup_cmap, "superposition"))):
+        cax = fig.add_axes((0.89, top - height - k * (top - bottom - height), 0.012, height))
+        bar = fig.colorbar(ScalarMappable(norm, cmap), cax=cax)
+        bar.set_label(label, fontsize=7)
+        bar.ax.tick_params(labelsize=7)
     fig.suptitle(f"Lowest-loss seed per cell; bars: ‖W_i‖ coloured by $\\sum_{{j\\neq i}}(\\hat W_i\\cdot W_j)^2$\n{title(table)}",
                  fontsize=9)
     return fig
