@@ -30,9 +30,7 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
         "model": {"n_features": n_features, "n_hidden": n_hidden}, "seed": list(range(n_models)), "sparsity": 0.9,
         "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}))
     init, run_steps, _ = compile_group(Trainer(cfg))
-    hyper = stacked_hyper(build_grid(cfg))
-    if jax.device_count() > 1:  # as train_grid does: the model axis split over every device
-        hyper = shard_models(hyper, jax.devices())
+    hyper = shard_models(stacked_hyper(build_grid(cfg)), jax.devices())  # as train_grid does
     state = init(hyper)
     step_ids = jnp.arange(steps)
     start = time.perf_counter()

@@ -28,17 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from sweep.config import geomspace
+
 N_DENSITY = N_RELATIVE = 40
 COMMON = ["model.n_features=2", "model.n_hidden=1", "importance.kind=extra", "sparsity=null", "seed=0",
           "exec.plots=false", "exec.progress=false"]
 
 
-def geomspace(start: float, stop: float, num: int) -> list[str]:
-    return [f"{v:.6g}" for v in np.geomspace(start, stop, num)]
-
-
-DENSITIES = geomspace(1.0, 0.01, N_DENSITY)
-RELATIVES = geomspace(0.1, 10.0, N_RELATIVE)
+DENSITIES = [f"{v:.6g}" for v in geomspace(1.0, 0.01, N_DENSITY)]  # the phase_n2 preset's grid
+RELATIVES = [f"{v:.6g}" for v in geomspace(0.1, 10.0, N_RELATIVE)]
 
 
 def sweep_args(densities, relatives) -> list[str]:

@@ -5,28 +5,31 @@ random stream at the saved step, so a resumed run ends bitwise identical to an u
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jax
 import numpy as np
+
+from sweep.results import write_atomically
 
 CHECKPOINT = "checkpoint.npz"
 
 
 def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str) -> None:
     leaves = {f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        np.savez(
-            f,
-            next_step=next_step,
-            history_steps=np.asarray(history_steps, np.int64),
-            history_loss=np.asarray(history_loss, np.float32).reshape(len(history_steps), -1),
-            fingerprint=np.asarray(fingerprint),
-            **leaves,
-        )
-    os.replace(tmp, path)
+
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            np.savez(
+                f,
+                next_step=next_step,
+                history_steps=np.asarray(history_steps, np.int64),
+                history_loss=np.asarray(history_loss, np.float32).reshape(len(history_steps), -1),
+                fingerprint=np.asarray(fingerprint),
+                **leaves,
+            )
+
+    write_atomically(path, write)
 
 
 def load(path: Path, template, fingerprint: str):

@@ -44,7 +44,6 @@ def feature_table(grid: Grid, W, b, final_loss) -> pd.DataFrame:
     per_model["status"] = model_status(W, b, final_loss)
     table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)
     table.insert(1, "feature", np.tile(np.arange(n_features), n_models))
-    # Per feature: the grid's value, or this feature's own with data.feature_sparsity.
     # Per feature: the grid's exact values (0.9, not float32(1 - 0.1)), or the feature's own with
     # data.feature_sparsity.
     if grid.coords["density"].isna().any():
@@ -74,7 +73,8 @@ def history_table(steps, losses) -> pd.DataFrame:
     )
 
 
-def _atomic(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
+    """`write(tmp)` then rename onto `path`: a reader sees the old file or the complete new one."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     write(tmp)
     os.replace(tmp, path)
@@ -83,16 +83,16 @@ def _atomic(path: Path, write) -> None:
 def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict) -> None:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
-    _atomic(run_dir / HISTORY, lambda p: history.to_parquet(p, index=False))
+    write_atomically(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
+    write_atomically(run_dir / HISTORY, lambda p: history.to_parquet(p, index=False))
 
     def save_weights(p):
         with open(p, "wb") as f:
             np.savez(f, W=W, b=b, model_id=np.arange(len(W)))
 
-    _atomic(run_dir / WEIGHTS, save_weights)
-    _atomic(run_dir / CONFIG, lambda p: p.write_text(config_yaml))
-    _atomic(run_dir / SUMMARY, lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
+    write_atomically(run_dir / WEIGHTS, save_weights)
+    write_atomically(run_dir / CONFIG, lambda p: p.write_text(config_yaml))
+    write_atomically(run_dir / SUMMARY, lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
 
 
 def is_complete(run_dir) -> bool:

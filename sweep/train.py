@@ -119,7 +119,9 @@ def _pad_to(array, multiple: int):
 
 
 def shard_models(tree, devices):
-    """Split the leading (model) axis of every leaf over `devices`."""
+    """Split the leading (model) axis of every leaf over `devices` (unchanged on one device)."""
+    if len(devices) == 1:
+        return tree
     mesh = Mesh(np.asarray(devices), ("models",))
     sharding = NamedSharding(mesh, PartitionSpec("models"))
     return jax.tree.map(lambda a: jax.device_put(_pad_to(a, len(devices)), sharding), tree)
@@ -148,16 +150,15 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
     n_models = len(grid)
     progress = cfg.exec.progress if progress is None else progress
     init, run_steps, evaluate = compile_group(Trainer(cfg))
-    place = (lambda tree: shard_models(tree, devices)) if len(devices) > 1 else (lambda tree: tree)
     unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_models], tree)  # noqa: E731
-    hyper = place(stacked_hyper(grid))
+    hyper = shard_models(stacked_hyper(grid), devices)
     start = time.perf_counter()
     state = init(hyper)
     first_step, history_steps, history_loss = 0, [], []
     restored = checkpoint.load(checkpoint_path, state, fingerprint) if checkpoint_path else None
     if restored:
         saved, first_step, history_steps, history_loss = restored
-        state = place(jax.tree.map(jnp.asarray, saved))
+        state = shard_models(jax.tree.map(jnp.asarray, saved), devices)
     last_saved, compile_seconds = first_step, None
     with tqdm(total=cfg.steps, initial=first_step, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
         for first in range(first_step, cfg.steps, cfg.exec.log_every):
