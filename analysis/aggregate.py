@@ -1,7 +1,9 @@
 """Seed aggregation: which seeds of a cell count, and their mean.
 
 A *cell* is one point of the grid with the seed left out (every grid axis and shape setting,
-plus the feature). Rules, applied to each cell's models ranked by final loss:
+plus the feature). Seeds are ranked by `ranking_loss`: the exact expected loss where the run stored it
+(`exact_loss`, small ReLU models with uniform features: no sampling noise), else the evaluated loss
+(every seed of a cell evaluated on the same batches). Rules:
 
 - ``paper``: drop the highest-loss seed and average the rest (with one seed: that seed);
 - ``best``: keep only the lowest-loss seed (best-of-k);
@@ -18,7 +20,7 @@ import pandas as pd
 from analysis.config import SEED_RULES
 from sweep.grid import GROUP_COLUMNS
 
-MODEL_METRICS = ("loss", "dims_per_feature", "n_represented")
+MODEL_METRICS = ("loss", "exact_loss", "dims_per_feature", "n_represented")
 FEATURE_METRICS = ("norm", "bias", "superposition", "dimensionality", "represented")
 AXES = ("sparsity", "density", "lr", "weight_decay")  # plus importance_<param> and GROUP_COLUMNS
 
@@ -30,16 +32,24 @@ def cell_columns(table: pd.DataFrame, feature: bool = True) -> list[str]:
     return keys + (["feature", "importance"] if feature else [])
 
 
+def ranking_loss(table: pd.DataFrame) -> pd.Series:
+    """What seeds are ranked by: `exact_loss` where it is known (finite), else `loss`."""
+    if "exact_loss" not in table.columns:
+        return table["loss"]
+    return table["exact_loss"].where(np.isfinite(table["exact_loss"]), table["loss"])
+
+
 def select_seeds(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
     """The per-seed table with a `used` column: does this model count for its cell under `rule`."""
     if rule not in SEED_RULES:
         raise ValueError(f"rule={rule!r} is not one of {', '.join(SEED_RULES)}")
     model_keys = [c for c in ("run", "model_id") if c in table.columns]
-    models = table.drop_duplicates(model_keys)[model_keys + cell_columns(table, feature=False) + ["loss", "status"]]
-    models = models[(models["status"] == "ok") & np.isfinite(models["loss"])].copy()
+    models = table.drop_duplicates(model_keys)
+    models = models[model_keys + cell_columns(table, feature=False) + ["status"]].assign(rank_loss=ranking_loss(models))
+    models = models[(models["status"] == "ok") & np.isfinite(models["rank_loss"])].copy()
     keys = cell_columns(table, feature=False)
-    rank = models.groupby(keys, dropna=False)["loss"].rank(method="first")  # 1 = lowest loss
-    size = models.groupby(keys, dropna=False)["loss"].transform("size")
+    rank = models.groupby(keys, dropna=False)["rank_loss"].rank(method="first")  # 1 = lowest loss
+    size = models.groupby(keys, dropna=False)["rank_loss"].transform("size")
     if rule == "best":
         models["used"] = rank == 1
     elif rule == "paper":

@@ -1,16 +1,25 @@
-"""Phase of the extra (last) feature in the phase-change experiments, its colour, and agreement.
+"""Phase of the extra (last) feature in the phase-change experiments: per seed, per cell, against theory.
 
 The paper's colours: white = not learned, blue = dedicated dimension, red = superposition.
 A phase is read from the extra feature's norm ||W_extra|| and its superposition
 sum_{j != extra} (W_extra_hat . W_j)^2 with the thresholds of PhaseConfig (analysis/config.py).
+
+Computed once, as tables (figures only draw them):
+- `seed_phases`: every trained model's extra feature, classified (seeds are bimodal: never average
+  them before classifying);
+- `cell_phases`: per cell, the best seed (lowest exact expected loss where the run stored it,
+  else lowest evaluated loss) and its phase, the fraction of seeds in each phase, the majority
+  phase, and the mean of the seeds' colours (the picture);
+- `compare`: the cells beside both theories (analysis/theory.py: the paper's fixed candidates and
+  the optimum over free norms and biases), with how close the seeds came to the optimum.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from analysis.aggregate import aggregate
-from analysis.config import PhaseConfig
+from analysis.aggregate import cell_columns, ranking_loss, select_seeds
+from analysis.config import PhaseConfig, TheoryConfig
 
 PHASES = ("not_represented", "dedicated", "superposition")
 WHITE, BLUE, RED = np.array([1.0, 1.0, 1.0]), np.array([0.16, 0.37, 0.80]), np.array([0.84, 0.15, 0.16])
@@ -18,6 +27,8 @@ PHASE_COLOURS = {"not_represented": WHITE, "dedicated": BLUE, "superposition": R
 # n_features, n_hidden of the paper's phase-change experiments (the theory covers these)
 PHASE_SHAPES = ((2, 1), (3, 2))
 COLOUR_COLUMNS = ("colour_r", "colour_g", "colour_b")
+THEORIES = ("paper", "optimal")
+AT_OPTIMUM = 0.01  # a seed whose exact loss is within 1% of the optimal theory's loss "reaches the optimum"
 
 
 def classify(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
@@ -27,7 +38,10 @@ def classify(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.nda
 
 
 def colour(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
-    """Continuous RGB (..., 3): white -> (blue -> red by superposition) with saturation by norm."""
+    """Continuous RGB (..., 3): white -> (blue -> red by superposition) with saturation by norm.
+
+    A near-zero feature is white whatever its (meaningless) direction says.
+    """
     t_norm = np.clip(np.asarray(norm, np.float64) / config.norm_full, 0.0, 1.0)[..., None]
     t_sup = np.clip(np.asarray(superposition, np.float64) / config.superposition_full, 0.0, 1.0)[..., None]
     hue = (1 - t_sup) * BLUE + t_sup * RED
@@ -53,20 +67,67 @@ def applies(table: pd.DataFrame) -> bool:
                 and t["density"].nunique() >= 2 and t["importance_relative"].nunique() >= 2)
 
 
-def empirical_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:
-    """One row per (density, relative, other grid axes) cell: the extra feature's aggregated metrics, phase, colour.
+def seed_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:
+    """One row per trained model (diverged ones included, phase NaN): the extra feature's metrics and phase.
 
-    Columns: every cell column of the extra feature, relative (= importance_relative), norm,
-    superposition, loss, n_seeds, phase, and colour_r, colour_g, colour_b (the continuous colour).
+    Columns: the cell columns, relative, run/model_id/seed, norm, superposition, loss, rank_loss
+    (what seeds are ranked by), status, used (kept by `rule` for the averaged colour), phase,
+    and the seed's own colour.
     """
-    t = table[(table["importance_kind"] == "extra") & (table["feature"] == table["n_features"] - 1)]
-    cells = aggregate(t, rule)
-    cells["relative"] = cells["importance_relative"]
-    cells["phase"] = classify(cells["norm"], cells["superposition"], config)
-    rgb = colour(cells["norm"], cells["superposition"], config)
+    marked = select_seeds(table, rule)
+    t = marked[(marked["importance_kind"] == "extra") & (marked["feature"] == marked["n_features"] - 1)].copy()
+    t["relative"] = t["importance_relative"]
+    t["rank_loss"] = ranking_loss(t)
+    ok = (t["status"] == "ok").to_numpy()
+    t["phase"] = np.where(ok, classify(t["norm"], t["superposition"], config), None)
+    rgb = colour(t["norm"], t["superposition"], config)
     for k, channel in enumerate(COLOUR_COLUMNS):
-        cells[channel] = rgb[:, k]
-    return cells
+        t[channel] = np.where(ok, rgb[:, k], np.nan)
+    return t.reset_index(drop=True)
+
+
+def _cell_keys(seeds: pd.DataFrame) -> list[str]:
+    """The cell columns that hold a value here (a merged multirun has NaN columns from other groups)."""
+    return [c for c in cell_columns(seeds, feature=False) if seeds[c].notna().all()]
+
+
+def _majority(fractions: pd.DataFrame, best_phase: pd.Series) -> np.ndarray:
+    """The most common phase; a tie goes to the best seed's phase if it is among the tied, else PHASES order."""
+    values = fractions.to_numpy()
+    top = values.max(axis=1, keepdims=True)
+    tied = np.isclose(values, top)
+    best = np.array([[p == phase for phase in PHASES] for p in best_phase])
+    pick = np.where((tied & best).any(axis=1), np.argmax(tied & best, axis=1), np.argmax(tied, axis=1))
+    return np.asarray(PHASES, dtype=object)[pick]
+
+
+def cell_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:
+    """One row per (density, relative, other grid axes) cell; see the module docstring.
+
+    Columns: the cell columns, relative, n_seeds (ok seeds), best_seed, best_run, best_model_id,
+    best_loss (its rank_loss), ranked_by ('exact_loss' or 'loss'), phase (the best seed's),
+    frac_<phase> for each phase, majority, norm and superposition of the best seed, and
+    colour_r/g/b: the mean of the colours of the seeds `rule` keeps.
+    """
+    seeds = seed_phases(table, rule, config)
+    keys = _cell_keys(seeds)
+    ok = seeds[seeds["status"] == "ok"]
+    grouped = ok.groupby(keys, dropna=False, sort=True)
+    best = ok.loc[grouped["rank_loss"].idxmin()].set_index(keys)
+    cells = pd.DataFrame({"n_seeds": grouped.size()})
+    cells["relative"] = best["relative"]
+    cells["best_seed"], cells["best_run"] = best["seed"], best["run"] if "run" in best else "."
+    cells["best_model_id"], cells["best_loss"] = best["model_id"], best["rank_loss"]
+    exact = "exact_loss" in ok and ok["exact_loss"].notna().all()
+    cells["ranked_by"] = "exact_loss" if exact else "loss"
+    cells["phase"] = best["phase"]
+    cells["norm"], cells["superposition"] = best["norm"], best["superposition"]
+    for phase in PHASES:
+        cells[f"frac_{phase}"] = grouped["phase"].apply(lambda s, p=phase: float((s == p).mean()))
+    cells["majority"] = _majority(cells[[f"frac_{p}" for p in PHASES]], cells["phase"])
+    colours = ok[ok["used"]].groupby(keys, dropna=False, sort=True)[list(COLOUR_COLUMNS)].mean()
+    cells = cells.join(colours)
+    return cells.reset_index()
 
 
 def _key(values) -> list[str]:
@@ -74,13 +135,51 @@ def _key(values) -> list[str]:
     return [f"{v:.6g}" for v in np.asarray(values, np.float64)]
 
 
-def agreement(empirical: pd.DataFrame, theoretical: pd.DataFrame) -> float:
-    """Fraction of the empirical cells whose phase equals the theoretical phase at the same (density, relative)."""
+def with_theory(cells: pd.DataFrame, theory: pd.DataFrame, name: str) -> pd.DataFrame:
+    """cells + phase_<name>, candidate_<name>, loss_<name> from a theory table on the same (density, relative)."""
     def keyed(table):
-        return pd.DataFrame({"density": _key(table["density"]), "relative": _key(table["relative"]), "phase": table["phase"].to_numpy()})
+        return table.assign(_d=_key(table["density"]), _r=_key(table["relative"]))
 
-    e, t = keyed(empirical), keyed(theoretical)
-    merged = e.merge(t, on=["density", "relative"], suffixes=("_empirical", "_theory"))
-    if len(merged) != len(e):
-        raise ValueError(f"{len(e) - len(merged)} empirical cell(s) have no theoretical cell at the same density and relative")
-    return float((merged["phase_empirical"] == merged["phase_theory"]).mean()) if len(merged) else float("nan")
+    columns = {"phase": f"phase_{name}", "candidate": f"candidate_{name}", "loss": f"loss_{name}"}
+    right = keyed(theory)[["_d", "_r", *columns]].rename(columns=columns)
+    merged = keyed(cells).merge(right, on=["_d", "_r"], how="left").drop(columns=["_d", "_r"])
+    missing = merged[f"phase_{name}"].isna().sum()
+    if missing:
+        raise ValueError(f"{missing} empirical cell(s) have no {name} theory cell at the same density and relative")
+    return merged
+
+
+def compare(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig(),
+            theory_config: TheoryConfig = TheoryConfig()) -> pd.DataFrame:
+    """`cell_phases` beside both theories, one row per cell.
+
+    Adds phase/candidate/loss_paper and _optimal, best_gap (best seed's exact loss over the optimal
+    theory's, minus 1; NaN without exact losses) and frac_at_optimum (seeds within AT_OPTIMUM of it).
+    """
+    from analysis import theory  # jax: only imported where a phase diagram is compared
+
+    cells = cell_phases(table, rule, config)
+    n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
+    density, relative = np.sort(cells["density"].unique()), np.sort(cells["relative"].unique())
+    cells = with_theory(cells, theory.paper_phase_diagram(n, m, density, relative, config), "paper")
+    cells = with_theory(cells, theory.phase_diagram(n, m, density, relative, config, theory_config), "optimal")
+    exact = cells["ranked_by"] == "exact_loss"
+    cells["best_gap"] = np.where(exact, cells["best_loss"] / cells["loss_optimal"] - 1, np.nan)
+    seeds = seed_phases(table, rule, config)
+    seeds = seeds[seeds["status"] == "ok"]
+    keys = _cell_keys(seeds)
+    optimum = cells.set_index(keys)["loss_optimal"]
+    seeds = seeds.join(optimum, on=keys)
+    reached = (seeds["rank_loss"] <= seeds["loss_optimal"] * (1 + AT_OPTIMUM)).groupby([seeds[k] for k in keys], dropna=False).mean()
+    cells = cells.join(reached.rename("frac_at_optimum"), on=keys)
+    cells.loc[~exact, "frac_at_optimum"] = np.nan
+    return cells
+
+
+def agreement(cells: pd.DataFrame, theory: str = "optimal", empirical: str = "phase") -> float:
+    """Fraction of cells whose empirical phase (`phase`: best seed; `majority`) equals phase_<theory>."""
+    if theory not in THEORIES:
+        raise ValueError(f"theory={theory!r} is not one of {', '.join(THEORIES)}")
+    if not len(cells):
+        return float("nan")
+    return float((cells[empirical].to_numpy() == cells[f"phase_{theory}"].to_numpy()).mean())

@@ -28,11 +28,13 @@ from analysis import phase as phases
 from analysis.aggregate import aggregate, per_model, select_seeds
 from analysis.config import SEED_RULES, AnalysisConfig, PhaseConfig
 from sweep.grid import GROUP_COLUMNS
+from sweep.results import write_atomically
 from sweep.metrics import REPRESENTED_NORM
 
 REFERENCE_DIMS = ((1, "1"), (3 / 4, "3/4"), (2 / 3, "2/3"), (1 / 2, "1/2"), (2 / 5, "2/5"), (3 / 8, "3/8"))
 STYLE = sns.axes_style("ticks")
 FIGURES_DIR = "figures"
+PHASE_CELLS = "phase_cells"  # <dir>/phase_cells[_suffix].parquet: the phase comparison the figure draws
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -134,62 +136,79 @@ def _cell(models, axes, density, combo):
 # ----------------------------------------------------------------------------- figures
 
 
-def plot_phase(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
-    """Empirical (continuous colour) beside theoretical phase of the extra feature; None if it does not apply.
+def _phase_grid(cells: pd.DataFrame, density, relative, columns) -> np.ndarray:
+    """(relative, density, k) array of cell columns; missing cells NaN."""
+    grid = cells.pivot_table(index="relative", columns="density", values=list(columns), aggfunc="first")
+    grid = grid.reindex(index=relative).reindex(columns=pd.MultiIndex.from_product([list(columns), density]))
+    return np.stack([grid[c].to_numpy(np.float64) for c in columns], axis=-1)
 
-    Returns (figure, cells) where cells holds per (density, relative) cell the empirical and
-    theoretical phases; the figure title reports their agreement.
-    """
+
+def _phase_rgb(cells: pd.DataFrame, column: str, density, relative) -> np.ndarray:
+    codes = cells.assign(_code=cells[column].map({p: k for k, p in enumerate(phases.PHASES)}).astype(float))
+    code = _phase_grid(codes, density, relative, ["_code"])[..., 0]
+    palette = np.stack([phases.PHASE_COLOURS[p] for p in phases.PHASES])
+    return np.where(np.isnan(code)[..., None], 0.85, palette[np.nan_to_num(code).astype(int)])
+
+
+def phase_cells(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
+    """The phase comparison table of a phase-change run (analysis/phase.py: compare); None if it does not apply."""
     table = _with_run(table)
     if not phases.applies(table):
         return None
-    from analysis.theory import phase_diagram  # jax: only imported where a phase diagram is drawn
+    return phases.compare(table[table["importance_kind"] == "extra"], config.rule, config.phase, config.theory)
 
-    table = table[table["importance_kind"] == "extra"]
+
+def plot_phase(cells: pd.DataFrame, table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()) -> Figure:
+    """Per row of other axes: seeds averaged | best seed | the paper's theory | the optimal theory.
+
+    Draws the table `phase_cells` computed; the theory panels' titles give the agreement of the best
+    seed (the headline) and of the majority of seeds with that theory.
+    """
     n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
-    empirical = phases.empirical_phases(table, config.rule, config.phase)
-    others = [c for c in ("lr", "weight_decay") if empirical[c].nunique() > 1]
-    density = np.sort(empirical["density"].unique())
-    relative = np.sort(empirical["relative"].unique())
-    theory = phase_diagram(n, m, density, relative, config.phase, config.theory)
-    combos = sorted(empirical[others].drop_duplicates().itertuples(index=False, name=None)) if others else [()]
-    fig = Figure(figsize=(10, 4.3 * len(combos) + 0.8))
-    cells_out = []
+    others = [c for c in ("lr", "weight_decay") if cells[c].nunique() > 1]
+    density, relative = np.sort(cells["density"].unique()), np.sort(cells["relative"].unique())
+    combos = sorted(cells[others].drop_duplicates().itertuples(index=False, name=None)) if others else [()]
+    fig = Figure(figsize=(17, 4.3 * len(combos) + 1.0))
     x_edges, y_edges = _edges(density), _edges(relative)
-    theory_rgb = phases.phase_colour(theory["phase"].to_numpy().reshape(len(density), len(relative))).transpose(1, 0, 2)
-    theory_phase = theory.set_index(["density", "relative"])["phase"]
+    ranked_by = "exact expected loss" if (cells["ranked_by"] == "exact_loss").all() else "evaluated loss"
     with matplotlib.rc_context(STYLE):
         for row, combo in enumerate(combos):
-            cell = empirical
+            cell = cells
             for column, value in zip(others, combo):
                 cell = cell[cell[column] == value]
-            channels = list(phases.COLOUR_COLUMNS)
-            grid = cell.pivot_table(index="relative", columns="density", values=channels, aggfunc="first")
-            grid = grid.reindex(index=relative).reindex(columns=pd.MultiIndex.from_product([channels, density]))
-            rgb = np.stack([grid[c].to_numpy() for c in channels], axis=-1)
-            rgb = np.where(np.isnan(rgb), 0.85, rgb)  # missing cells grey
-            cell = cell.assign(theory_phase=theory_phase.reindex(list(zip(cell["density"], cell["relative"]))).to_numpy())
-            agree = phases.agreement(cell, theory)
-            cells_out.append(cell)
+            mean_rgb = _phase_grid(cell, density, relative, phases.COLOUR_COLUMNS)
             suffix = f" ({_label(others, combo)})" if others else ""
-            panels = (("empirical" + suffix, rgb), (f"theory (agreement {agree:.0%})", theory_rgb))
+
+            def versus(theory):
+                return (f"best seed agrees on {phases.agreement(cell, theory):.1%}, "
+                        f"majority on {phases.agreement(cell, theory, 'majority'):.1%}")
+
+            panels = (
+                (f"seeds averaged (mean colour, rule={config.rule}){suffix}", np.where(np.isnan(mean_rgb), 0.85, mean_rgb)),
+                (f"best seed (lowest {ranked_by}){suffix}", _phase_rgb(cell, "phase", density, relative)),
+                (f"paper's theory (fixed candidates, closed forms)\n{versus('paper')}",
+                 _phase_rgb(cell, "phase_paper", density, relative)),
+                (f"optimal theory (free norms and biases)\n{versus('optimal')}",
+                 _phase_rgb(cell, "phase_optimal", density, relative)),
+            )
             for k, (name, colours) in enumerate(panels):
-                ax = fig.add_subplot(len(combos), 2, 2 * row + k + 1)
+                ax = fig.add_subplot(len(combos), len(panels), len(panels) * row + k + 1)
                 ax.pcolormesh(x_edges, y_edges, colours, shading="flat", edgecolors="0.8", linewidth=0.3)
                 ax.set_xscale("log")
                 ax.set_yscale("log")
                 ax.set_xlim(x_edges[-1], x_edges[0])  # density 1 on the left, sparse on the right
                 ax.set_ylim(y_edges[0], y_edges[-1])
                 ax.set_xlabel("feature density 1 - S")
-                ax.set_ylabel("relative importance of the extra feature")
-                ax.set_title(name, fontsize=10)
+                if k == 0:
+                    ax.set_ylabel("relative importance of the extra feature")
+                ax.set_title(name, fontsize=9)
     fig.legend(handles=[Patch(facecolor=phases.PHASE_COLOURS[p], edgecolor="0.5", label=p.replace("_", " "))
                         for p in phases.PHASES], loc="lower center", ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    seeds = int(empirical["n_trained"].max())
-    fig.suptitle(f"Extra feature (n={n}, m={m}): rule={config.rule} over {seeds} seed(s); norm > {config.phase.norm:g} "
-                 f"represented, superposition > {config.phase.superposition:g}\n{title(table)}", fontsize=9, y=0.99)
-    fig.subplots_adjust(bottom=0.17 / len(combos), top=1 - 0.14 / len(combos), hspace=0.35)
-    return fig, pd.concat(cells_out, ignore_index=True)
+    seeds = int(cells["n_seeds"].max())
+    fig.suptitle(f"Extra feature (n={n}, m={m}), {seeds} seed(s) per cell: ‖W_extra‖ > {config.phase.norm:g} represented, "
+                 f"superposition > {config.phase.superposition:g}\n{title(table)}", fontsize=9, y=0.99)
+    fig.subplots_adjust(bottom=0.17 / len(combos), top=1 - 0.16 / len(combos), hspace=0.45, wspace=0.12)
+    return fig
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -437,7 +456,8 @@ def _group_suffix(key: tuple, varying: list[int]) -> str:
 def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
     """Draw every figure that applies to a run or multirun dir into <dir>/figures/; returns the files written.
 
-    Also writes phase_cells*.csv (empirical and theoretical phase per cell) beside a phase figure.
+    A phase-change run also gets <dir>/phase_cells*.parquet: per cell the best seed's phase, the
+    fraction of seeds in each phase and both theories (analysis/phase.py: compare), computed once.
     """
     root = Path(run_dir)
     table = load(root)  # NoRunsError if there is nothing to plot
@@ -452,13 +472,11 @@ def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
     for key, group in groups:
         suffix = _group_suffix(key, varying)
         group_history = history.merge(group[["run", "model_id"]].drop_duplicates(), on=["run", "model_id"])
-        phase = plot_phase(group, config)
-        if phase is not None:
-            fig, cells = phase
-            paths += _save(fig, out, f"phase{suffix}", config.formats)
-            csv = out / f"phase_cells{suffix}.csv"
-            cells.to_csv(csv, index=False)
-            paths.append(csv)
+        cells = phase_cells(group, config)
+        if cells is not None:
+            table_path = root / f"{PHASE_CELLS}{suffix}.parquet"
+            write_atomically(table_path, lambda p, c=cells: c.to_parquet(p, index=False))
+            paths += [table_path, *_save(plot_phase(cells, group, config), out, f"phase{suffix}", config.formats)]
         drawn = {
             "weights": plot_weights(group, weights, config),
             "geometry": plot_geometry(group, weights, config),

@@ -1,22 +1,18 @@
-"""Closed-form expected loss of small ReLU toy models, and the theoretical phase diagrams.
+"""The two theoretical phase diagrams of the extra feature, and the candidate solutions behind them.
 
-The expected loss of ANY (W, b) with a handful of features is computed exactly (derivation in
-docs/analysis.md): condition on which features are present, integrate the uniform values of the
-interfering features out with the antiderivative identity
-
-    int_0^1 ReLU(t + c y)^q dy = [ReLU(t + c)^(q+1) - ReLU(t)^(q+1)] / ((q + 1) c),
-
-which leaves a short sum of ReLU powers of (a x + shift), and integrate the feature's own value x
-by Gauss-Legendre on each side of the kink (exact: the integrand is a low-degree polynomial there).
-
-A phase diagram then minimises that loss over each candidate configuration's free parameters
-(norms, angles, biases) for every (density, relative importance) cell, takes the best candidate
-and classifies the extra feature of its optimum by the same rule as trained models (analysis/phase.py).
+- `paper_phase_diagram`: the paper's own diagram. Fixed candidates (unit-norm features, bias 0
+  except a dropped feature's optimal bias p/2) and their closed-form losses, e.g. for n=2, m=1 with
+  per-feature density p and relative importance r (summed over features, as in the paper):
+  ignored r(p/3 - p^2/4), dedicated p/3 - p^2/4, antipodal (1 + r) p^2/6. Boundaries: density
+  4r/(2 + 5r) and 4/(5 + 2r), triple point (r, p) = (1, 4/7); for n=3, m=2 the line p = 4/7 for r > 1.
+- `phase_diagram` (the "optimal" theory): the exact expected loss (sweep/exact.py) minimised over each
+  candidate's free norms, angles and biases, plus a triangle for n=3. Its optimum is what trained
+  models reach; it is never above the paper's loss, and it moves the boundaries (the n=2 triple point
+  goes from density 4/7 to about 0.71). docs/analysis.md has the numbers.
 """
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,97 +25,7 @@ import pandas as pd
 from analysis.config import PhaseConfig, TheoryConfig
 from analysis.phase import classify
 from sweep import metrics
-
-SMALL = 1e-5  # |G_ij| below this counts as 0 (changes the loss by O(|G_ij|); avoids dividing by ~0)
-
-
-# ----------------------------------------------------------------------------- exact expected loss
-
-
-@functools.lru_cache(maxsize=None)
-def _combinations(n_others: int):
-    """Every way the n-1 interferers enter one feature's pre-activation, grouped by L.
-
-    Per interferer: 0 absent (or present with |coupling| < SMALL, treated as 0); 1 and 2 the two
-    terms of the antiderivative identity. L = number of interferers integrated (choices 1, 2).
-    Returns (choices (C, n-1) sorted by L, L (C,)).
-    """
-    choices = np.array(list(itertools.product(range(3), repeat=n_others)), dtype=np.int32).reshape(-1, n_others)
-    n_integrated = (choices > 0).sum(axis=1)
-    order = np.argsort(n_integrated, kind="stable")
-    return choices[order], n_integrated[order]
-
-
-def _rising(q: int, n_integrated: int) -> float:
-    """(q+1)(q+2)...(q+L): the constant the identity divides by after L integrations."""
-    return float(np.prod(np.arange(q + 1, q + n_integrated + 1, dtype=np.float64)))
-
-
-def _gauss_legendre(degree: int):
-    """Nodes and weights on [0, 1] that integrate polynomials up to `degree` exactly."""
-    nodes, weights = np.polynomial.legendre.leggauss(degree // 2 + 1)
-    return (nodes + 1) / 2, weights / 2
-
-
-def _moments(a, shift, power: int, nodes, weights):
-    """(int_0^1 x ReLU(a x + shift)^power dx, int_0^1 ReLU(a x + shift)^(power+1) dx), exactly.
-
-    On each side of the kink x = -shift/a the integrand is a polynomial, so Gauss-Legendre with
-    enough nodes is exact there, also for a -> 0. a, shift: (..., C); power: a Python int.
-    """
-    safe_a = jnp.where(a == 0, 1.0, a)
-    kink = jnp.where(a == 0, 0.0, jnp.clip(-shift / safe_a, 0.0, 1.0))  # (..., C)
-    cross = square = 0.0
-    for lo, hi in ((jnp.zeros_like(kink), kink), (kink, jnp.ones_like(kink))):
-        x = lo[..., None] + (hi - lo)[..., None] * nodes  # (..., C, K)
-        relu = jnp.maximum(a[..., None] * x + shift[..., None], 0.0)
-        powered = relu**power  # integer power: multiplications, cheap to differentiate
-        cross = cross + (hi - lo) * jnp.sum(weights * x * powered, axis=-1)
-        square = square + (hi - lo) * jnp.sum(weights * powered * relu, axis=-1)
-    return cross, square
-
-
-def feature_losses(W, b, density):
-    """Exact E[(x_i - x'_i)^2] per feature for x' = ReLU(W^T W x + b), uniform values on [0, 1].
-
-    W (..., m, n), b (..., n), density (...,) or (..., n): probability that a feature is present.
-    Works with jax or numpy inputs (differentiable); returns (..., n). Cost grows as n 3^(n-1),
-    meant for n <= 6.
-    """
-    W, b = jnp.asarray(W), jnp.asarray(b)
-    n = W.shape[-1]
-    density = jnp.broadcast_to(jnp.asarray(density, W.dtype)[..., None] if jnp.ndim(density) < b.ndim else density, b.shape)
-    gram = jnp.einsum("...mi,...mj->...ij", W, W)
-    self_weight = jnp.diagonal(gram, axis1=-2, axis2=-1)  # a_i = ||W_i||^2
-    others = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.int32).reshape(n, n - 1)
-    coupling = jnp.take_along_axis(gram, jnp.broadcast_to(others, gram.shape[:-2] + others.shape), axis=-1)  # (..., n, n-1)
-    p_other = density[..., others]  # (..., n, n-1)
-    # An interferer with a negligible coupling acts as absent (exact for coupling 0): no 1/coupling blow-up.
-    live = jnp.abs(coupling) >= SMALL
-    safe = jnp.where(live, coupling, 1.0)
-    # per interferer and choice: probability x 1/coupling factor, and shift of the pre-activation
-    factor = jnp.stack([1 - jnp.where(live, p_other, 0.0), jnp.where(live, p_other / safe, 0.0),
-                        jnp.where(live, -p_other / safe, 0.0)], axis=-1)  # (..., n, n-1, 3)
-    offset = jnp.stack([jnp.zeros_like(coupling), coupling, jnp.zeros_like(coupling)], axis=-1)
-    choices, n_integrated = _combinations(n - 1)
-    pick = np.arange(n - 1)
-    weight = jnp.prod(factor[..., pick, choices], axis=-1)  # (..., n, C)
-    shift = b[..., None] + jnp.sum(offset[..., pick, choices], axis=-1)  # (..., n, C)
-    a = jnp.broadcast_to(self_weight[..., None], shift.shape)
-    nodes, weights = _gauss_legendre(2 + (n - 1))  # degree of x^j ReLU(.)^power on a piece
-    absent = present = 0.0
-    for L in range(n):  # combinations with L integrated interferers: ReLU powers L+1 (x ReLU) and L+2 (ReLU^2)
-        group = slice(int(np.searchsorted(n_integrated, L)), int(np.searchsorted(n_integrated, L, side="right")))
-        w_cross, w_square = weight[..., group] / _rising(1, L), weight[..., group] / _rising(2, L)
-        absent = absent + jnp.sum(w_square * jnp.maximum(shift[..., group], 0.0) ** (L + 2), axis=-1)
-        cross, square = _moments(a[..., group], shift[..., group], L + 1, nodes, weights)
-        present = present + jnp.sum(w_square * square - 2 * w_cross * cross, axis=-1)
-    return (1 - density) * absent + density * (1 / 3 + present)
-
-
-def expected_loss(W, b, density, importance):
-    """Exact expected training loss: mean over features of importance_i E[(x_i - x'_i)^2] (as `loss`)."""
-    return jnp.mean(jnp.asarray(importance) * feature_losses(W, b, density), axis=-1)
+from sweep.exact import SMALL, expected_loss, feature_losses  # noqa: F401 (re-exported)
 
 
 def ignored_feature_loss(density):
@@ -322,4 +228,81 @@ def phase_diagram(n_features: int, n_hidden: int, density, relative, phase: Phas
     for column in ("candidate", "loss", "W", "b", "extra_norm", "extra_superposition"):
         table[column] = chosen[column]
     table["phase"] = classify(table["extra_norm"], table["extra_superposition"], phase)
+    return table
+
+
+# ----------------------------------------------------------------------------- the paper's diagram
+
+
+def _dropped_loss(p):
+    return p / 3 - p**2 / 4  # a dropped feature with its optimal bias p/2
+
+
+def _pair_loss(p):
+    return p**2 / 6  # each feature of an antipodal pair with b = 0: E[min(x, y)^2] when both are present
+
+
+@dataclass(frozen=True)
+class PaperCandidate:
+    """A fixed configuration of the paper's diagram and its closed-form loss (summed over features)."""
+
+    name: str
+    W: tuple  # (m, n) rows
+    total_loss: Callable  # (p, r) -> sum over features of importance x expected squared error
+
+    def weights(self, p):
+        """(W, b): dropped features (zero column) get their optimal bias p/2, the others 0."""
+        W = np.asarray(self.W, np.float64)
+        return W, np.where(np.linalg.norm(W, axis=0) == 0, p / 2, 0.0)
+
+
+PAPER_CANDIDATES = {
+    (2, 1): (
+        PaperCandidate("ignored", ((1, 0),), lambda p, r: r * _dropped_loss(p)),
+        PaperCandidate("dedicated", ((0, 1),), lambda p, r: _dropped_loss(p)),
+        PaperCandidate("antipodal", ((1, -1),), lambda p, r: (1 + r) * _pair_loss(p)),
+    ),
+    (3, 2): (
+        PaperCandidate("ignored", ((1, 0, 0), (0, 1, 0)), lambda p, r: r * _dropped_loss(p)),
+        PaperCandidate("dedicated", ((1, 0, 0), (0, 0, 1)), lambda p, r: _dropped_loss(p)),
+        PaperCandidate("dedicated_antipodal", ((1, -1, 0), (0, 0, 1)), lambda p, r: 2 * _pair_loss(p)),
+        PaperCandidate("antipodal", ((1, 0, 0), (0, 1, -1)), lambda p, r: (1 + r) * _pair_loss(p)),
+    ),
+}
+
+
+def paper_boundaries(relative):
+    """The paper's n=2, m=1 boundaries as densities: (ignored | antipodal) 4r/(2+5r), (dedicated | antipodal) 4/(5+2r)."""
+    r = np.asarray(relative, np.float64)
+    return 4 * r / (2 + 5 * r), 4 / (5 + 2 * r)
+
+
+def paper_phase_diagram(n_features: int, n_hidden: int, density, relative, phase: PhaseConfig = PhaseConfig(),
+                        tie: float = TheoryConfig.tie) -> pd.DataFrame:
+    """The paper's theoretical phase on the grid density x relative (1-D axes): closed forms, no optimisation.
+
+    One row per cell: density, relative, loss_<candidate> (mean over features, comparable with a
+    model's `loss`), candidate (the lowest; an earlier one within `tie` wins), loss and phase (the
+    candidate's W classified like a trained model).
+    """
+    key = (n_features, n_hidden)
+    if key not in PAPER_CANDIDATES:
+        raise ValueError(f"no paper candidates for n_features={n_features}, n_hidden={n_hidden}; "
+                         f"available: {sorted(PAPER_CANDIDATES)}")
+    candidates = PAPER_CANDIDATES[key]
+    d, r = np.meshgrid(np.asarray(density, np.float64), np.asarray(relative, np.float64), indexing="ij")
+    table = pd.DataFrame({"density": d.ravel(), "relative": r.ravel()})
+    losses = np.stack([c.total_loss(table["density"].to_numpy(), table["relative"].to_numpy()) / n_features
+                       for c in candidates], axis=1)
+    for k, c in enumerate(candidates):
+        table[f"loss_{c.name}"] = losses[:, k]
+    best = losses.min(axis=1, keepdims=True)
+    winner = np.argmax(losses <= best + tie * np.abs(best), axis=1)
+    table["candidate"] = [candidates[k].name for k in winner]
+    table["loss"] = losses[np.arange(len(table)), winner]
+    phases = {}
+    for c in candidates:
+        W = np.asarray(c.W, np.float64)
+        phases[c.name] = str(classify(metrics.feature_norms(W)[-1], metrics.superposition(W)[-1], phase))
+    table["phase"] = table["candidate"].map(phases)
     return table

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sweep import metrics
+from sweep import exact, metrics
 from sweep.grid import Grid
 
 TABLE = "results.parquet"
@@ -32,13 +32,23 @@ def model_status(W, b, final_loss) -> np.ndarray:
     return np.where(finite, "ok", "diverged")
 
 
-def feature_table(grid: Grid, W, b, final_loss) -> pd.DataFrame:
+def exact_losses(grid: Grid, W, b) -> np.ndarray:
+    """Each model's exact expected loss where it can be computed (sweep/exact.py), else NaN."""
+    group = grid.coords.iloc[0] if len(grid) else None
+    if group is None or not exact.available(group["model_kind"], int(group["n_features"]), group["distribution"]):
+        return np.full(len(W), np.nan)
+    return exact.model_losses(W, b, grid.density, grid.importance)
+
+
+def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     """One row per model x feature with every grid axis as a column."""
     n_models, _, n_features = W.shape
     per_model = grid.coords.copy()
     per_model.insert(0, "model_id", np.arange(n_models))
     per_model["stream"] = grid.stream
     per_model["loss"] = final_loss
+    per_model["loss_se"] = np.nan if loss_se is None else loss_se
+    per_model["exact_loss"] = exact_losses(grid, W, b)
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
     per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
     per_model["status"] = model_status(W, b, final_loss)

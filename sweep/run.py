@@ -70,7 +70,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT, fingerprint=fingerprint)
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    table = feature_table(grid, result.W, result.b, result.final_loss)
+    table = feature_table(grid, result.W, result.b, result.final_loss, getattr(result, "final_loss_se", None))
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {

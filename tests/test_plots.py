@@ -50,12 +50,15 @@ def test_every_figure_from_a_phase_change_run(runs):
     _, phase, _ = runs
     paths = plot_run(phase)
     check_files(paths)
-    assert all(p.parent == phase / "figures" for p in paths)
+    figures = [p for p in paths if p.suffix != ".parquet"]
+    assert all(p.parent == phase / "figures" for p in figures)
     assert names(p for p in paths if p.suffix == ".png") == ALL_FIGURES
     assert names(p for p in paths if p.suffix == ".svg") == ALL_FIGURES
-    cells = pd.read_csv(phase / "figures" / "phase_cells.csv")
-    assert len(cells) == 4 and set(cells["theory_phase"]) <= {"not_represented", "dedicated", "superposition"}
-    assert set(cells["phase"]) <= {"not_represented", "dedicated", "superposition"}
+    cells = pd.read_parquet(phase / "phase_cells.parquet")  # computed once, beside the run; the figure draws it
+    phases = {"not_represented", "dedicated", "superposition"}
+    assert len(cells) == 4
+    for column in ("phase", "majority", "phase_paper", "phase_optimal"):
+        assert set(cells[column]) <= phases, column
 
 
 def test_figures_that_do_not_apply_are_skipped(runs):
@@ -74,7 +77,8 @@ def test_multirun_dir_draws_one_set_per_shape(runs):
     check_files(paths)
     stems = names(p for p in paths if p.suffix == ".png")
     assert {"phase_n3_m2_steps600_extra", "geometry_n3_m2_steps600_extra", "weights_n5_m3_steps200_geometric"} <= stems
-    assert all(p.parent == root / "figures" for p in paths)
+    assert all(p.parent == root / "figures" for p in paths if p.suffix != ".parquet")
+    assert (root / "phase_cells_n3_m2_steps600_extra.parquet").exists()
 
 
 def test_cli(runs, tmp_path):
