@@ -92,14 +92,23 @@ def check_basic(directory: Path, table: pd.DataFrame) -> list[Fact]:
     return facts
 
 
-def check_phase(minimum: float) -> Callable[[Path, pd.DataFrame], list[Fact]]:
+FULL_SEEDS, FULL_STEPS = 10, 10_000  # the presets' seeds per cell and steps: the agreement targets apply there
+
+
+def check_phase(target: float, reduced: float = 0.85) -> Callable[[Path, pd.DataFrame], list[Fact]]:
     """Best seed (ranked by exact loss) against the optimal theory, plus two facts that hold by construction
-    unless something is broken: no trained model beats the optimum, and the optimum never loses to the paper."""
+    unless something is broken: no trained model beats the optimum, and the optimum never loses to the paper.
+
+    `target` is the bar for a run with the preset's seeds and steps; fewer seeds or steps (the CI-sized
+    runs) leave more cells in local minima, and are held to `reduced`.
+    """
 
     def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
         from analysis.phase import agreement
 
         n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
+        full = table["seed"].nunique() >= FULL_SEEDS and int(table["steps"].min()) >= FULL_STEPS
+        minimum = target if full else reduced
         cells = pd.read_parquet(directory / f"{PHASE_CELLS}.parquet")  # written by plot_run
         best, majority = agreement(cells, "optimal"), agreement(cells, "optimal", "majority")
         paper = agreement(cells, "paper")
@@ -111,7 +120,8 @@ def check_phase(minimum: float) -> Callable[[Path, pd.DataFrame], list[Fact]]:
             measured += (f"; in the {len(missed)} missed cells {missed['frac_at_optimum'].mean():.0%} of seeds "
                          f"reach the optimum on average")
         return [
-            Fact(f"n={n}, m={m}: the best seed's phase agrees with the optimal theory (>= {minimum:.0%} of cells)",
+            Fact(f"n={n}, m={m}: the best seed's phase agrees with the optimal theory (>= {minimum:.0%} of cells"
+                 f"{'' if full else f'; {target:.0%} with {FULL_SEEDS} seeds and {FULL_STEPS:,} steps'})",
                  best >= minimum, measured),
             Fact("no best seed's exact loss is below the optimal theory's (1e-4)", not below.any(),
                  f"{int(below.sum())} cells below; best seed within 1% of the optimum in "
