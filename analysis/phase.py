@@ -10,8 +10,9 @@ Computed once, as tables (figures only draw them):
 - `cell_phases`: per cell, the best seed (lowest exact expected loss where the run stored it,
   else lowest evaluated loss) and its phase, the fraction of seeds in each phase, the majority
   phase, and the mean of the seeds' colours (the picture);
-- `compare`: the cells beside both theories (analysis/theory.py: the paper's fixed candidates and
-  the optimum over free norms and biases), with how close the seeds came to the optimum.
+- `compare`: the cells beside both theories (the paper's fixed candidates, analysis/theory_paper.py,
+  and the optimum over free norms and biases, analysis/theory.py), with how close the seeds came
+  to the optimum.
 """
 from __future__ import annotations
 
@@ -156,12 +157,12 @@ def compare(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = Phas
     Adds phase/candidate/loss_paper and _optimal, best_gap (best seed's exact loss over the optimal
     theory's, minus 1; NaN without exact losses) and frac_at_optimum (seeds within AT_OPTIMUM of it).
     """
-    from analysis import theory  # jax: only imported where a phase diagram is compared
+    from analysis import theory, theory_paper  # jax: only imported where a phase diagram is compared
 
     cells = cell_phases(table, rule, config)
     n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
     density, relative = np.sort(cells["density"].unique()), np.sort(cells["relative"].unique())
-    cells = with_theory(cells, theory.paper_phase_diagram(n, m, density, relative, config), "paper")
+    cells = with_theory(cells, theory_paper.paper_phase_diagram(n, m, density, relative, config), "paper")
     cells = with_theory(cells, theory.phase_diagram(n, m, density, relative, config, theory_config), "optimal")
     exact = cells["ranked_by"] == "exact_loss"
     cells["best_gap"] = np.where(exact, cells["best_loss"] / cells["loss_optimal"] - 1, np.nan)

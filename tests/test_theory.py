@@ -5,7 +5,7 @@ import jax
 import numpy as np
 import pytest
 
-from analysis import theory
+from analysis import theory, theory_paper
 from analysis.config import TheoryConfig
 
 
@@ -146,10 +146,10 @@ def test_unknown_shape_is_a_clear_error():
 # ----------------------------------------------------------------------------- the paper's diagram
 
 
-@pytest.mark.parametrize("shape", sorted(theory.PAPER_CANDIDATES))
+@pytest.mark.parametrize("shape", sorted(theory_paper.PAPER_CANDIDATES))
 def test_paper_closed_forms_are_the_exact_losses_of_their_weights(shape):
     n = shape[0]
-    for candidate in theory.PAPER_CANDIDATES[shape]:
+    for candidate in theory_paper.PAPER_CANDIDATES[shape]:
         for p in (1.0, 0.5, 0.03):
             for r in (0.2, 1.0, 7.0):
                 W, b = candidate.weights(p)
@@ -170,16 +170,16 @@ def test_paper_boundaries_2_1():
     """Ignored | antipodal at density 4r/(2+5r) for r < 1, dedicated | antipodal at 4/(5+2r) for r > 1."""
     density = np.geomspace(0.01, 1, 2001)
     relative = [0.1, 0.3, 0.7, 1.4, 3.0, 10.0]
-    table = theory.paper_phase_diagram(2, 1, density, relative)
-    ignored, dedicated = theory.paper_boundaries(relative)
+    table = theory_paper.paper_phase_diagram(2, 1, density, relative)
+    ignored, dedicated = theory_paper.paper_boundaries(relative)
     for r, low, high in zip(relative, ignored, dedicated):
         found, step = _transition(table, r)
         assert found == pytest.approx(low if r < 1 else high, rel=step - 1), r
         above = table[np.isclose(table["relative"], r) & (table["density"] > found)]["phase"].unique()
         assert list(above) == ["not_represented" if r < 1 else "dedicated"]
     # the triple point: at r = 1 both boundaries meet at 4/7
-    assert theory.paper_boundaries(1.0) == pytest.approx((4 / 7, 4 / 7))
-    at_one = theory.paper_phase_diagram(2, 1, [4 / 7 * 1.01, 4 / 7 / 1.01], [1.0 / 1.01, 1.01]).set_index(["density", "relative"])
+    assert theory_paper.paper_boundaries(1.0) == pytest.approx((4 / 7, 4 / 7))
+    at_one = theory_paper.paper_phase_diagram(2, 1, [4 / 7 * 1.01, 4 / 7 / 1.01], [1.0 / 1.01, 1.01]).set_index(["density", "relative"])
     assert at_one.loc[(4 / 7 * 1.01, 1 / 1.01), "phase"] == "not_represented"
     assert at_one.loc[(4 / 7 * 1.01, 1.01), "phase"] == "dedicated"
     assert (at_one.xs(4 / 7 / 1.01, level="density")["phase"] == "superposition").all()
@@ -189,7 +189,7 @@ def test_paper_boundaries_3_2():
     """n=3, m=2: for r > 1 the two unit features go from one dropped to antipodal at density 4/7 (any r);
     for r < 1 the extra feature goes from ignored to antipodal at 4r/(2+5r), as for n=2."""
     density = np.geomspace(0.01, 1, 2001)
-    table = theory.paper_phase_diagram(3, 2, density, [0.2, 0.5, 2.0, 8.0])
+    table = theory_paper.paper_phase_diagram(3, 2, density, [0.2, 0.5, 2.0, 8.0])
     for r in (2.0, 8.0):
         found, step = _transition(table, r, "candidate")
         assert found == pytest.approx(4 / 7, rel=step - 1)
@@ -203,7 +203,7 @@ def test_paper_boundaries_3_2():
 def test_optimal_theory_is_never_above_the_papers(shape):
     density, relative = np.geomspace(1, 0.01, 7), np.geomspace(0.1, 10, 7)
     optimal = theory.phase_diagram(*shape, density, relative, theory=TheoryConfig(steps=200))
-    paper = theory.paper_phase_diagram(*shape, density, relative)
+    paper = theory_paper.paper_phase_diagram(*shape, density, relative)
     assert np.all(optimal["loss"].to_numpy() <= paper["loss"].to_numpy() * (1 + 1e-9))
     # and it is strictly better somewhere: the two theories differ (docs/analysis.md)
     assert np.any(optimal["loss"].to_numpy() < paper["loss"].to_numpy() * 0.95)

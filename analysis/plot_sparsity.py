@@ -1,0 +1,130 @@
+"""Figures along the sparsity axis: dimensions per feature, per-feature dimensionality, loss curves."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from analysis.aggregate import aggregate
+from analysis.config import AnalysisConfig
+from analysis.figure import (
+    STYLE,
+    axes_label,
+    importance_norm,
+    models_table,
+    reference_lines,
+    title,
+    varying_axes,
+    with_run,
+)
+from sweep.metrics import REPRESENTED_NORM
+
+
+def _hue(models: pd.DataFrame, axes: list[str]):
+    """A readable hue column for the varying axes (None if there are none or too many values)."""
+    if not axes or models[axes].drop_duplicates().shape[0] > 8:
+        return None, models
+    labels = models[axes].apply(lambda row: axes_label(axes, row.to_numpy()), axis=1)
+    return "setting", models.assign(setting=labels)
+
+def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
+    """m / ||W||_F^2 against 1/(1-S), every seed (points) and the rule's aggregate (line)."""
+    table = with_run(table)
+    models = models_table(table)
+    models = models[(models["status"] == "ok") & models["density"].notna()].copy()
+    if models["density"].nunique() < 2:
+        return None
+    models["inverse_density"] = 1 / models["density"]
+    axes = varying_axes(models)
+    hue, models = _hue(models, axes)
+    cells = aggregate(table[table["feature"] == 0], config.rule)
+    cells["inverse_density"] = 1 / cells["density"]
+    hue_cells, cells = _hue(cells, axes) if hue else (None, cells)
+    fig = Figure(figsize=(6.5, 4.2))
+    with matplotlib.rc_context(STYLE):
+        ax = fig.add_subplot()
+        colours = {"hue": hue, "palette": "tab10"} if hue else {"color": "0.3"}
+        sns.scatterplot(data=models, x="inverse_density", y="dims_per_feature", ax=ax, s=14, alpha=0.45, legend=False,
+                        **colours)
+        line = {"hue": hue_cells, "palette": "tab10"} if hue else {"color": "C0", "label": f"{config.rule} over seeds"}
+        sns.lineplot(data=cells.sort_values("inverse_density"), x="inverse_density", y="dims_per_feature", ax=ax,
+                     marker="o", errorbar=None, **line)
+        reference_lines(ax)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.15)
+        ax.set_xlabel("1 / (1 - S)   (inverse feature density)")
+        ax.set_ylabel("dimensions per feature  m / ‖W‖$_F^2$")
+        ax.set_title(title(table), fontsize=8)
+        if ax.get_legend() is not None:
+            ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
+    """Per-feature dimensionality D_i of represented features against 1/(1-S), over dims per feature."""
+    table = with_run(table)
+    rows = table[(table["status"] == "ok") & table["represented"]].copy()
+    if table["density"].nunique() < 2 or rows.empty or models_table(table)["density"].isna().any():
+        return None
+    rng = np.random.default_rng(0)
+    rows["inverse_density"] = np.exp(np.log(1 / rows["density"]) + rng.normal(0, 0.04, len(rows)))  # jitter
+    cells = aggregate(table[table["feature"] == 0], config.rule)
+    fig = Figure(figsize=(6.5, 4.2))
+    with matplotlib.rc_context(STYLE):
+        ax = fig.add_subplot()
+        sns.scatterplot(data=rows, x="inverse_density", y="dimensionality", hue="importance",
+                        hue_norm=importance_norm(rows["importance"]),
+                        palette="viridis", s=10, alpha=0.6, ax=ax, linewidth=0)
+        means = cells.groupby("density")["dims_per_feature"].mean()
+        ax.plot(1 / means.index, means.to_numpy(), color="black", lw=1.2, label=f"dims per feature ({config.rule})")
+        reference_lines(ax)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.15)
+        ax.set_xlabel("1 / (1 - S)   (inverse feature density; points jittered)")
+        ax.set_ylabel("feature dimensionality  D$_i$")
+        ax.set_title(f"Represented features (‖W_i‖ > {REPRESENTED_NORM:g}), every seed\n"
+                     f"{title(table)}", fontsize=8)
+        ax.legend(fontsize=7, frameon=False, title="importance", title_fontsize=7, loc="lower left")
+    return fig
+
+
+def plot_loss_curves(table: pd.DataFrame, history: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
+    """Training loss against step, coloured by density; per-cell mean over seeds when there are many models."""
+    table = with_run(table)
+    if history is None or history.empty:
+        return None
+    history = with_run(history)
+    models = models_table(table)
+    curves = history.merge(models, on=["run", "model_id"], suffixes=("", "_final"))
+    if curves.empty:
+        return None
+    cell_keys = ["density", *varying_axes(models)]
+    many = models.shape[0] > 100
+    if many:
+        curves = curves.groupby([*cell_keys, "step"], dropna=False)["loss"].mean().reset_index()
+        unit = cell_keys
+    else:
+        unit = ["run", "model_id"]
+    curves = curves[curves["loss"] > 0]
+    fig = Figure(figsize=(6.5, 4.2))
+    density = curves["density"]
+    norm = LogNorm(density.min(), density.max()) if density.notna().any() and density.max() > density.min() else None
+    cmap = matplotlib.colormaps["viridis"]
+    with matplotlib.rc_context(STYLE):
+        ax = fig.add_subplot()
+        for _, curve in curves.groupby(unit, dropna=False):
+            d = curve["density"].iloc[0]
+            colour = cmap(norm(d)) if norm is not None and not np.isnan(d) else "C0"
+            ax.plot(curve["step"], curve["loss"], color=colour, lw=0.8, alpha=0.7, marker="." if len(curve) < 3 else None)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("training loss (mean over each logged interval)")
+        what = "mean over seeds per cell" if many else "one line per model"
+        ax.set_title(f"Loss curves, {what}\n{title(table)}", fontsize=8)
+        if norm is not None:
+            fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label="feature density 1 - S")
+    return fig
