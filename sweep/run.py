@@ -19,7 +19,13 @@ from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError, config_fingerprint
 from sweep.grid import build_grid
 from sweep.memory import check_fits
-from sweep.results import feature_table, history_table, is_complete, load_summary, write_run
+from sweep.results import (
+    feature_table,
+    history_table,
+    is_complete,
+    load_summary,
+    write_run,
+)
 from sweep.train import train_grid
 
 log = logging.getLogger(__name__)
@@ -61,7 +67,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
             raise ConfigError(f"hydra.run.dir={run_dir} holds a complete run of another config; "
                               "pass another hydra.run.dir or delete it")
         log.info("already complete, not retrained: %s", run_dir)
-        return summary
+        return {**summary, "reused": True}
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size)
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
@@ -93,16 +99,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)
     if diverged:
         log.warning("%d model(s) diverged (status=diverged in results): model_id %s", len(diverged), diverged)
-    if config.exec.plots:
-        draw_figures(run_dir)
-    return summary
-
-
-def draw_figures(run_dir: Path) -> None:
-    from analysis.plot import plot_run  # matplotlib/seaborn: imported only when figures are drawn
-
-    for path in plot_run(run_dir):
-        log.info("figure: %s", path)
+    return summary  # figures: the Hydra callback analysis.callbacks.DrawFigures (conf/config.yaml)
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")

@@ -12,12 +12,13 @@ from omegaconf import OmegaConf
 from analysis.plot import plot_run
 from sweep.config import Config
 from sweep.run import run
+from tests.conftest import ROOT, run_cli
 
 ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionality", "loss_curves"}
 
 
-def train(path, overrides, plots=False):
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {"exec": {"progress": False, "plots": plots}}, overrides))
+def train(path, overrides):
+    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {"exec": {"progress": False, "plots": False}}, overrides))
     run(cfg, path, OmegaConf.to_yaml(cfg))
     return path
 
@@ -27,8 +28,10 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("multirun")
     phase = train(root / "0", {"model": {"n_features": 3, "n_hidden": 2}, "importance": {"kind": "extra", "relative": [0.3, 3.0]},
                                "density": [1.0, 0.05], "seed": [0, 1], "steps": 600, "exec": {"log_every": 200}})
-    plain = train(root / "nested" / "1", {"model": {"n_features": 5, "n_hidden": 3}, "sparsity": 0.9, "steps": 200,
-                                          "exec": {"log_every": 100}}, plots=True)
+    plain = root / "nested" / "1"  # through the CLI: the Hydra callback draws its figures when the run ends
+    out = run_cli(["model.n_features=5", "model.n_hidden=3", "sparsity=0.9", "steps=200", "exec.log_every=100",
+                   "exec.progress=false", f"hydra.run.dir={plain}"], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
     return root, phase, plain
 
 
@@ -63,7 +66,7 @@ def test_every_figure_from_a_phase_change_run(runs):
 
 def test_figures_that_do_not_apply_are_skipped(runs):
     """One density, m=3, geometric importance: no phase diagram, no 2-D geometry, no density sweep plots.
-    This run was trained with exec.plots=true, so sweep.run drew its figures already."""
+    This run was trained through the CLI with exec.plots=true, so the callback drew its figures already."""
     _, _, plain = runs
     assert {p.stem for p in (plain / "figures").glob("*.png")} == {"weights", "loss_curves"}
     paths = plot_run(plain)
@@ -92,3 +95,18 @@ def test_cli(runs, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "missing" in bad.stderr and bad.stdout == ""
+
+
+def test_a_multirun_draws_one_set_of_figures_at_the_end(tmp_path):
+    """Two jobs (n_hidden splits the groups): no per-job figures, one set for the merged sweep dir."""
+    sweep_dir = tmp_path / "sweep"
+    out = run_cli(["-m", "model.n_hidden=1,2", "sparsity=0,0.9", "steps=100", "exec.log_every=50", "batch_size=64",
+                   "exec.progress=false", f"hydra.sweep.dir={sweep_dir}"], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert not list(sweep_dir.glob("*/figures")), "figures drawn per job"
+    stems = {p.stem for p in (sweep_dir / "figures").glob("*.png")}
+    assert {"weights_m1", "weights_m2", "dims_per_feature_m1"} <= stems, stems
+    off = run_cli(["-m", "model.n_hidden=1", "sparsity=0,0.9", "steps=100", "exec.log_every=50", "batch_size=64",
+                   "exec.progress=false", "exec.plots=false", f"hydra.sweep.dir={tmp_path / 'off'}"], cwd=ROOT)
+    assert off.returncode == 0, off.stderr
+    assert not list((tmp_path / "off").rglob("figures"))

@@ -1,0 +1,43 @@
+"""Hydra callback that draws the figures after training, so the engine never imports the analysis.
+
+conf/config.yaml registers it (`hydra.callbacks.figures`). A single run gets its figures when it
+ends; a multirun gets one set for the whole sweep dir when every job has ended (all chunks and
+groups merged), not one per job. `exec.plots=false` turns both off. Plotting is imported only
+when figures are drawn, so Hydra's start-up stays light.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hydra.core.utils import JobStatus
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+def _draw(directory: Path) -> None:
+    from analysis import NoRunsError
+    from analysis.plot import plot_run
+
+    try:
+        paths = plot_run(directory)
+    except NoRunsError as error:  # e.g. every job failed its config check
+        log.warning("no figures: %s", error)
+        return
+    for path in paths:
+        log.info("figure: %s", path)
+
+
+class DrawFigures(Callback):
+    def on_run_end(self, config: DictConfig, job_return=None, **kwargs) -> None:
+        if not config.exec.plots or job_return is None or job_return.status != JobStatus.COMPLETED:
+            return
+        if (job_return.return_value or {}).get("reused"):  # already complete: its figures are there
+            return
+        _draw(Path(config.hydra.runtime.output_dir))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        if config.exec.plots:
+            _draw(Path(config.hydra.sweep.dir))
