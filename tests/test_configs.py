@@ -48,3 +48,16 @@ def test_default_config_and_callback():
     assert cfg.hydra.sweeper._target_.endswith("FusedSweeper")
     assert get_class(cfg.hydra.callbacks.figures._target_).__name__ == "DrawFigures"
     assert Path(cfg.hydra.run.dir).name == "default"
+
+
+def test_engine_never_imports_the_analysis():
+    """Dependencies point one way: analysis/ reads what sweep/ wrote; the engine and plugin import no analysis."""
+    import ast
+
+    offenders = []
+    for path in [*(ROOT / "sweep").glob("*.py"), *(ROOT / "hydra_plugins").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "analysis"]
+    assert not offenders, offenders
