@@ -1,9 +1,12 @@
 """Benchmark: model-steps per second, compile time and peak memory of the fused trainer.
 
     python -m sweep.bench            # the standard table
-    python -m sweep.bench --steps 5000 --cases 20x5x100
+    python -m sweep.bench --steps 5000 --cases 20x5x100 3x2x40x40
 
-Each case runs in its own process so that its peak RSS is its own.
+A case NxMxG is G seeds of one model (n=N, m=M, sparsity 0.9): nothing shares a data stream.
+A case NxMxDxR is a phase-diagram grid: D densities (1 -> 0.01) x R relative importances of the
+extra feature (0.1 -> 10), one seed, as in conf/experiment/phase_n*.yaml: the R models of a
+density share their batches. Each case runs in its own process so that its peak RSS is its own.
 """
 from __future__ import annotations
 
@@ -14,10 +17,22 @@ import subprocess
 import sys
 import time
 
-DEFAULT_CASES = ["20x5x1", "20x5x16", "20x5x100", "20x5x400", "2x1x1600"]  # n_features x n_hidden x models
+DEFAULT_CASES = ["20x5x1", "20x5x100", "20x5x400", "2x1x1600", "2x1x40x40", "3x2x1600", "3x2x40x40"]
 
 
-def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_size: int, rng: str) -> dict:
+def case_config(case: str, steps: int, batch_size: int, rng: str) -> dict:
+    from sweep.config import geomspace
+
+    n, m, *grid = map(int, case.split("x"))
+    base = {"model": {"n_features": n, "n_hidden": m}, "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}
+    if len(grid) == 1:
+        return {**base, "seed": list(range(grid[0])), "sparsity": 0.9}
+    densities, relatives = grid
+    return {**base, "seed": 0, "density": geomspace(1.0, 0.01, densities),
+            "importance": {"kind": "extra", "relative": geomspace(0.1, 10.0, relatives)}}
+
+
+def measure(case: str, steps: int, batch_size: int, rng: str) -> dict:
     import jax
     import jax.numpy as jnp
     from omegaconf import OmegaConf
@@ -26,11 +41,11 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
     from sweep.grid import build_grid
     from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
 
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {
-        "model": {"n_features": n_features, "n_hidden": n_hidden}, "seed": list(range(n_models)), "sparsity": 0.9,
-        "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}))
+    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), case_config(case, steps, batch_size, rng)))
     init, run_steps, _ = compile_group(Trainer(cfg))
-    hyper = shard_models(stacked_hyper(build_grid(cfg)), jax.devices())  # as train_grid does
+    grid = build_grid(cfg)
+    n_models = len(grid)
+    hyper = shard_models(stacked_hyper(grid), jax.devices())  # as train_grid does
     state = init(hyper)
     step_ids = jnp.arange(steps)
     start = time.perf_counter()
@@ -41,7 +56,8 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
     jax.block_until_ready(compiled(state, hyper, step_ids))
     seconds = time.perf_counter() - start
     return {
-        "n_features": n_features, "n_hidden": n_hidden, "models": n_models, "steps": steps, "rng": rng,
+        "case": case, "n_features": cfg.model.n_features, "n_hidden": cfg.model.n_hidden, "models": n_models,
+        "block": grid.block_size() if hasattr(grid, "block_size") else 1, "steps": steps, "rng": rng,
         "devices": jax.device_count(),
         "compile_s": compile_seconds, "model_steps_per_s": n_models * steps / seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -50,26 +66,26 @@ def measure(n_features: int, n_hidden: int, n_models: int, steps: int, batch_siz
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="n_features x n_hidden x models")
+    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES,
+                        help="NxMxG (G seeds) or NxMxDxR (phase grid: D densities x R relative importances)")
     parser.add_argument("--steps", type=int, default=1000, help="steps per timed scan")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--rng", default="fast", choices=["fast", "threefry"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        n, m, g = map(int, args.one.split("x"))
-        print(json.dumps(measure(n, m, g, args.steps, args.batch_size, args.rng)))
+        print(json.dumps(measure(args.one, args.steps, args.batch_size, args.rng)))
         return
-    header = (f"{'n':>4} {'m':>3} {'models':>6} {'steps':>6} {'rng':>8} {'devices':>7} {'compile s':>9} "
+    header = (f"{'case':>10} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} {'compile s':>9} "
               f"{'model-steps/s':>14} {'peak RSS MB':>11}")
     print(header)
     print("-" * len(header))
     for case in args.cases:
-        out = subprocess.run([sys.executable, "-m", "sweep.bench", "--one", case, "--steps", str(args.steps),
+        out = subprocess.run([sys.executable, "-m", __spec__.name, "--one", case, "--steps", str(args.steps),
                               "--batch-size", str(args.batch_size), "--rng", args.rng],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['n_features']:>4} {r['n_hidden']:>3} {r['models']:>6} {r['steps']:>6} {r['rng']:>8} {r['devices']:>7} "
+        print(f"{r['case']:>10} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} {r['rng']:>8} {r['devices']:>7} "
               f"{r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} {r['peak_rss_mb']:>11,.0f}", flush=True)
 
 

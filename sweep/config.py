@@ -151,7 +151,9 @@ class ExecConfig:
     """How the grid is executed; never changes a model's result."""
 
     log_every: int = 500  # steps per jitted scan call (progress bar / loss-curve resolution)
-    eval_batches: int = 10  # final loss = mean over this many fresh batches
+    eval_batches: int = 32  # final loss = mean over this many evaluation batches (at least) ...
+    eval_rel_se: float = 0.02  # ... doubled while any finite model's standard error is above this fraction of its loss
+    eval_max_batches: int = 1024  # ... up to this many
     chunk: int = 0  # which slice of the grid this job trains (set by the fused sweeper)
     n_chunks: int = 1
     checkpoint_every: int = 2000  # save the train state every this many steps (0: never)
@@ -161,6 +163,8 @@ class ExecConfig:
     def __post_init__(self):
         check_int("exec.log_every", self.log_every, 1)
         check_int("exec.eval_batches", self.eval_batches, 1)
+        check_range("exec.eval_rel_se", self.eval_rel_se, 0.0, math.inf)
+        check_int("exec.eval_max_batches", self.eval_max_batches, self.eval_batches)
         check_int("exec.n_chunks", self.n_chunks, 1)
         check_int("exec.chunk", self.chunk, 0)
         check_int("exec.checkpoint_every", self.checkpoint_every, 0)

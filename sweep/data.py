@@ -13,8 +13,6 @@ import jax
 import jax.numpy as jnp
 
 
-
-
 def triple32(x):
     """Wellons' low-bias 32-bit integer hash (a bijection on uint32)."""
     x = x ^ (x >> 17)
@@ -26,29 +24,44 @@ def triple32(x):
     return x ^ (x >> 14)
 
 
-def fast_uniform(key, shape):
-    """U[0, 1) float32 with 24 random bits, hashed from a counter under a 64-bit key."""
+def fast_uniform(key, shape, features_first: bool = False):
+    """U[0, 1) float32 with 24 random bits, hashed from a counter under a 64-bit key.
+
+    Entry (b, i) of a (batch, features) array is counter b * features + i. With `features_first`,
+    `shape` is (features, batch) and the result is the transpose of the (batch, features) draw,
+    made directly in that layout (the batch axis contiguous).
+    """
     k = jax.random.bits(key, (2,), jnp.uint32)
-    size = shape[0] * shape[1]
-    index = jnp.arange(size, dtype=jnp.uint32).reshape(shape)
+    if features_first:
+        n, batch = shape
+        index = jnp.arange(batch, dtype=jnp.uint32)[None, :] * jnp.uint32(n) + jnp.arange(n, dtype=jnp.uint32)[:, None]
+    else:
+        index = jnp.arange(shape[0] * shape[1], dtype=jnp.uint32).reshape(shape)
     bits = triple32(triple32(index ^ k[0]) ^ k[1])
     return (bits >> 8).astype(jnp.float32) * (1.0 / (1 << 24))
 
 
-def uniform(key, shape, rng: str = "fast"):
-    return fast_uniform(key, shape) if rng == "fast" else jax.random.uniform(key, shape)
+def uniform(key, shape, rng: str = "fast", features_first: bool = False):
+    if rng == "fast":
+        return fast_uniform(key, shape, features_first)
+    return jax.random.uniform(key, shape[::-1]).T if features_first else jax.random.uniform(key, shape)
 
 
-def sample_features(key, density, batch_size: int, distribution: str = "uniform", rng: str = "fast"):
+def sample_features(key, density, batch_size: int, distribution: str = "uniform", rng: str = "fast",
+                    features_first: bool = False):
     """A (batch_size, n_features) batch; density (n_features,) = 1 - sparsity per feature.
 
     Uniform values use one draw per entry for both the mask and the value: u < density marks
-    the feature present, and then u / density is U[0, 1).
+    the feature present, and then u / density is U[0, 1). With `features_first` the same batch
+    comes as its (n_features, batch_size) transpose (the trainer's layout).
     """
-    shape = (batch_size, density.shape[-1])
-    u = uniform(key, shape, rng)
+    n = density.shape[-1]
+    shape = (n, batch_size) if features_first else (batch_size, n)
+    if features_first:
+        density = density[:, None]
+    u = uniform(key, shape, rng, features_first)
     present = u < density
     if distribution == "uniform":
         return jnp.where(present, u / density, 0.0)
-    values = jax.random.normal(jax.random.fold_in(key, 1), shape)
-    return jnp.where(present, values, 0.0)
+    values = jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n))
+    return jnp.where(present, values.T if features_first else values, 0.0)

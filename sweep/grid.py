@@ -1,7 +1,12 @@
 """The grid: which config axes fuse into one program, and what each model's coordinates are.
 
 A model is identified by its coordinate *values* (not its position in the grid): its random
-stream is derived from them, so a model trains identically alone, fused, chunked or sharded.
+streams are derived from them, so a model trains identically alone, fused, chunked or sharded.
+Its initialisation comes from `stream` (a hash of all its coordinates), its training batches from
+`data_stream` (a hash of its density only, with its seed): models that differ only in importance,
+lr or weight decay see the same batch at every step (common random numbers), so the trainer draws
+that batch once and shares it. Grid rows are ordered seed, density, importance, lr, weight decay,
+so such models form contiguous blocks (`Grid.block_size`).
 """
 from __future__ import annotations
 
@@ -55,7 +60,8 @@ class Grid:
     lr: np.ndarray  # (G,)
     weight_decay: np.ndarray  # (G,)
     seed: np.ndarray  # (G,)
-    stream: np.ndarray  # (G,) uint32 id of the model's random stream, a hash of its coordinates
+    stream: np.ndarray  # (G,) uint32 id of the model's initialisation stream, a hash of its coordinates
+    data_stream: np.ndarray  # (G,) uint32 id of its data stream, a hash of its density only (with `seed`)
 
     def __len__(self) -> int:
         return len(self.coords)
@@ -70,11 +76,33 @@ class Grid:
             weight_decay=self.weight_decay[index],
             seed=self.seed[index],
             stream=self.stream[index],
+            data_stream=self.data_stream[index],
         )
 
+    def block_size(self) -> int:
+        """K: the grid is contiguous blocks of K models that share a data stream (same seed and density).
+
+        The gcd of the run lengths of equal (seed, data_stream), so a slice that cuts a block still shares
+        within smaller blocks; 1 when nothing is shared.
+        """
+        if len(self) == 0:
+            return 1
+        ids = self.seed.astype(np.uint64) << np.uint64(32) | self.data_stream.astype(np.uint64)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        return int(np.gcd.reduce(np.diff(np.r_[starts, len(self)])))
+
+    def chunk_bounds(self, n_chunks: int) -> list[tuple[int, int]]:
+        """[start, stop) of each of `n_chunks` contiguous slices: as even as possible in whole blocks of
+        `block_size()` models (so every chunk keeps sharing its batches), in models if there are fewer blocks."""
+        k = self.block_size()
+        unit = k if len(self) // k >= n_chunks else 1
+        parts = np.array_split(np.arange(len(self) // unit), n_chunks)
+        return [(int(p[0]) * unit, (int(p[-1]) + 1) * unit) if len(p) else (0, 0) for p in parts]
+
     def chunk(self, chunk: int, n_chunks: int) -> "Grid":
-        """Contiguous slice `chunk` of `n_chunks` (as even as possible)."""
-        return self.select(np.array_split(np.arange(len(self)), n_chunks)[chunk])
+        """Contiguous slice `chunk` of `n_chunks` (see chunk_bounds)."""
+        start, stop = self.chunk_bounds(n_chunks)[chunk]
+        return self.select(np.arange(start, stop))
 
 
 def build_grid(cfg: Config) -> Grid:
@@ -94,7 +122,7 @@ def build_grid(cfg: Config) -> Grid:
         "lr": as_list(cfg.optim.lr),
         "weight_decay": as_list(cfg.optim.weight_decay),
     }
-    rows, density, importance, streams = [], [], [], []
+    rows, density, importance, streams, data_streams = [], [], [], [], []
     for seed, d_value, imp_param, lr, wd in itertools.product(*axes.values()):
         if density_axis[0] == "feature_sparsity":
             feature_density = 1.0 - np.asarray(cfg.data.feature_sparsity, np.float64)
@@ -113,6 +141,7 @@ def build_grid(cfg: Config) -> Grid:
         importance.append(importance_vector(cfg.importance.kind, n, imp_param, cfg.importance.values))
         key = "|".join([d_key, _canonical(imp_param) if param else "", _canonical(lr), _canonical(wd)])
         streams.append(zlib.crc32(key.encode()))
+        data_streams.append(zlib.crc32(d_key.encode()))
     coords = pd.DataFrame(rows)
     for column, value in group_values(cfg).items():
         coords[column] = value
@@ -124,6 +153,7 @@ def build_grid(cfg: Config) -> Grid:
         weight_decay=coords["weight_decay"].to_numpy(np.float32),
         seed=coords["seed"].to_numpy(np.uint32),
         stream=np.asarray(streams, np.uint32),
+        data_stream=np.asarray(data_streams, np.uint32),
     )
 
 

@@ -28,16 +28,17 @@ MAX_OVERHEAD_FRACTION = 0.1
 DEFAULT_CACHE_BYTES = 32 * 2**20
 
 
-def bytes_per_model(n_features: int, n_hidden: int, batch_size: int) -> int:
+def bytes_per_model(n_features: int, n_hidden: int, batch_size: int, block: int = 1) -> int:
     """Peak bytes one model adds to a training step (the batch tensors dominate).
 
     XLA's own memory analysis of the compiled step (temp + arguments + outputs, per model) is
-    ~3.5 batch tensors for n=5..100; this bound counts 5 batch tensors and 8 copies of the
-    parameters (params, grads, two Adam moments, updates): 1.1x to 1.5x XLA's figure.
+    ~3.5-4.5 batch tensors for n=2..100 when every model draws its own batch, ~3 when blocks of
+    `block` models share one (sweep.train). This bound counts 3.5 + 1.5/block batch tensors and 8
+    copies of the parameters (params, grads, two Adam moments, updates): 1.1x to 1.5x XLA's figure.
     """
     batch = batch_size * n_features
     params = n_hidden * n_features + n_features
-    return BYTES * (5 * batch + 8 * params) + 1024
+    return BYTES * (batch * (7 * block + 3) // (2 * block) + 8 * params) + 1024
 
 
 def gpu_memory_bytes() -> list[int]:
@@ -85,9 +86,9 @@ def available_bytes() -> int:
     return sum(gpus) * 3 // 4 if gpus else physical_memory_bytes() * 4 // 5
 
 
-def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int) -> None:
+def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int, block: int = 1) -> None:
     """Refuse, before compiling, a job whose model stack cannot fit in memory."""
-    per_model = bytes_per_model(n_features, n_hidden, batch_size)
+    per_model = bytes_per_model(n_features, n_hidden, batch_size, block)
     need, have = n_models * per_model, available_bytes()
     if need > have:
         raise ConfigError(
@@ -102,13 +103,15 @@ def default_cache_bytes() -> int | None:
 
 
 def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int, budget_bytes: int,
-                     cache_bytes: int | None, max_models: int | None = None) -> int:
+                     cache_bytes: int | None, max_models: int | None = None, block: int = 1) -> int:
     """The most models one job should train.
 
     The memory budget is a hard limit. Under it, a CPU chunk is the larger of the stack that
     fills the cache and the stack whose training time is 1/MAX_OVERHEAD_FRACTION job overheads.
+    When it holds at least one block of models sharing a data stream, it is rounded down to whole
+    blocks, so that chunks keep sharing.
     """
-    per_model = bytes_per_model(n_features, n_hidden, batch_size)
+    per_model = bytes_per_model(n_features, n_hidden, batch_size, block)
     if per_model > budget_bytes:
         raise ConfigError(f"one model needs {per_model / 2**30:.3g} GB, more than the memory budget "
                          f"{budget_bytes / 2**30:.3g} GB (hydra.sweeper.memory_gb)")
@@ -120,4 +123,6 @@ def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int
         size = min(size, max(in_cache, amortised, 1))
     if max_models is not None:
         size = min(size, max_models)
+    if size >= block:
+        size = size // block * block
     return max(int(size), 1)

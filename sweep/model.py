@@ -1,7 +1,15 @@
-"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU), and its loss. One model, no batching over models."""
+"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU), and its loss. One model, no batching over models.
+
+`ToyModel` (Flax) defines and initialises the parameters. The trainer evaluates the same model with
+`reconstruct`, on a (features, batch) array, so the long batch axis is contiguous (measured on the
+2-core CPU, n=2..3: ~2x the model-steps/s of (batch, features)). When n <= 2m the Gram matrix W^T W
+(n x n) is applied once, fewer flops than W^T (W x) (measured: n=3, m=2 ~1.5x). Writing the products
+as broadcast-multiply-sums (so XLA fuses them into one loop) was measured ~20x slower here.
+"""
 from __future__ import annotations
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 
@@ -22,6 +30,20 @@ class ToyModel(nn.Module):
         return nn.relu(out) if self.relu else out
 
 
+def reconstruct(params, x_t, relu: bool = True):
+    """ToyModel's output for x_t = x.T, shape (n_features, batch), as (n_features, batch)."""
+    W, b = params["W"], params["b"]
+    n, m = W.shape[1], W.shape[0]
+    out = (W.T @ W) @ x_t if n <= 2 * m else W.T @ (W @ x_t)
+    out = out + b[:, None]
+    return jax.nn.relu(out) if relu else out
+
+
 def importance_weighted_mse(prediction, target, importance):
-    """Mean over batch and features of importance_i * (x_i - x'_i)^2 (for one model)."""
+    """Mean over batch and features of importance_i * (x_i - x'_i)^2 (for one model, (batch, features) layout)."""
     return jnp.mean(importance * (target - prediction) ** 2)
+
+
+def importance_weighted_mse_t(prediction_t, target_t, importance):
+    """The same loss in the (features, batch) layout."""
+    return jnp.mean(importance[:, None] * (target_t - prediction_t) ** 2)

@@ -2,10 +2,17 @@
 
 Every per-model function below sees ONE model; `jax.vmap` stacks them. Nothing reduces over
 the model axis, so each model trains exactly as if it were alone.
+
+Common random numbers: a model's batches depend only on its seed and density (its data
+stream), so the K models of a block that differ only in importance, lr or weight decay see the
+same batch at every step. The stack is (U streams, K models): each step draws one batch per
+stream and vmaps the K models' steps over it (K = 1: every model draws its own). A model
+trained alone draws exactly the batches it draws in a block.
 """
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -20,17 +27,31 @@ from sweep import checkpoint
 from sweep.config import Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
-from sweep.model import ToyModel, importance_weighted_mse
+from sweep.model import ToyModel, importance_weighted_mse_t, reconstruct
 
 
 class Hyper(NamedTuple):
-    """One model's shape-preserving settings (a row of the grid)."""
+    """One model's own shape-preserving settings (a row of the grid)."""
 
-    density: jax.Array  # (n,)
     importance: jax.Array  # (n,)
     lr: jax.Array  # ()
     weight_decay: jax.Array  # ()
-    key: jax.Array  # this model's random stream
+    key: jax.Array  # this model's initialisation stream
+
+
+class Stream(NamedTuple):
+    """One data stream: what shapes a model's data (seed, density), shared by a block of models."""
+
+    density: jax.Array  # (n,)
+    key: jax.Array  # training batches: a function of the seed and the density only
+    eval_key: jax.Array  # evaluation batches: a function of the density only
+
+
+class Stacked(NamedTuple):
+    """A grid as U streams x K models: hyper leaves are (U, K, ...), stream leaves (U, ...)."""
+
+    hyper: Hyper
+    stream: Stream
 
 
 class TrainState(NamedTuple):
@@ -38,9 +59,22 @@ class TrainState(NamedTuple):
     opt_state: optax.OptState
 
 
+EVAL_LABEL = zlib.crc32(b"eval")
+
+
 def model_key(seed, stream):
     """Per-model key from its seed and coordinate hash: independent of its neighbours in the grid."""
     return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
+
+
+def data_key(seed, data_stream):
+    """Key of a model's training batches: its seed and density only (not importance, lr, weight decay)."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), data_stream)
+
+
+def eval_key(data_stream):
+    """Key of the final evaluation batches: the density only, so every seed of a cell sees the same batches."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), EVAL_LABEL), data_stream)
 
 
 def make_optimizer(lr, weight_decay, optim: OptimConfig, steps: int) -> optax.GradientTransformation:
@@ -54,7 +88,7 @@ def make_optimizer(lr, weight_decay, optim: OptimConfig, steps: int) -> optax.Gr
 
 @dataclass(frozen=True)
 class Trainer:
-    """Pure per-model functions for one compiled group (fixed shapes and code)."""
+    """Pure functions of ONE model (or one data stream and its block of models) for one compiled group."""
 
     cfg: Config
 
@@ -70,45 +104,65 @@ class Trainer:
         params = self.model.init(jax.random.fold_in(hyper.key, 0), x)["params"]
         return TrainState(params, self.optimizer(hyper).init(params))
 
-    def loss(self, params, x, importance):
-        return importance_weighted_mse(self.model.apply({"params": params}, x), x, importance)
+    def loss(self, params, x_t, importance):
+        """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
+        return importance_weighted_mse_t(reconstruct(params, x_t, self.cfg.model.kind == "relu"), x_t, importance)
 
-    def batch(self, key, hyper: Hyper):
-        return sample_features(key, hyper.density, self.cfg.batch_size, self.cfg.data.distribution, self.cfg.data.rng)
+    def batch(self, key, stream: Stream):
+        return sample_features(key, stream.density, self.cfg.batch_size, self.cfg.data.distribution,
+                               self.cfg.data.rng, features_first=True)
 
-    def step(self, state: TrainState, hyper: Hyper, step) -> tuple[TrainState, jax.Array]:
-        """One AdamW step on a fresh batch drawn from this model's stream at this step."""
-        x = self.batch(jax.random.fold_in(jax.random.fold_in(hyper.key, 1), step), hyper)
-        loss, grads = jax.value_and_grad(self.loss)(state.params, x, hyper.importance)
+    def model_step(self, state: TrainState, hyper: Hyper, x_t) -> tuple[TrainState, jax.Array]:
+        """One AdamW step of one model on the batch x_t."""
+        loss, grads = jax.value_and_grad(self.loss)(state.params, x_t, hyper.importance)
         updates, opt_state = self.optimizer(hyper).update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), loss
 
-    def evaluate(self, params, hyper: Hyper):
-        """Final loss: mean over `exec.eval_batches` fresh batches from a separate stream."""
-        keys = jax.random.split(jax.random.fold_in(hyper.key, 2), self.cfg.exec.eval_batches)
-        return jnp.mean(jax.lax.map(lambda k: self.loss(params, self.batch(k, hyper), hyper.importance), keys))
+    def step(self, state: TrainState, hyper: Hyper, stream: Stream, step) -> tuple[TrainState, jax.Array]:
+        """One step of the K models of a stream (leading axis): the stream's batch at this step, drawn once."""
+        x_t = self.batch(jax.random.fold_in(jax.random.fold_in(stream.key, 1), step), stream)
+        return jax.vmap(self.model_step, in_axes=(0, 0, None))(state, hyper, x_t)
+
+    def eval_losses(self, params, hyper: Hyper, stream: Stream, first):
+        """Loss of each of the K models on evaluation batches first .. first + exec.eval_batches - 1: (K, batches)."""
+        def one(i):
+            x_t = self.batch(jax.random.fold_in(stream.eval_key, i), stream)
+            return jax.vmap(self.loss, in_axes=(0, None, 0))(params, x_t, hyper.importance)
+
+        return jax.lax.map(one, first + jnp.arange(self.cfg.exec.eval_batches)).T
 
 
-def stacked_hyper(grid: Grid) -> Hyper:
-    keys = jax.vmap(model_key)(jnp.asarray(grid.seed), jnp.asarray(grid.stream))
-    return Hyper(
-        jnp.asarray(grid.density), jnp.asarray(grid.importance), jnp.asarray(grid.lr), jnp.asarray(grid.weight_decay), keys
-    )
+def stacked_hyper(grid: Grid, block: int | None = None) -> Stacked:
+    """The grid as (U streams, K models): K = `block` (default: grid.block_size()) consecutive models share a stream."""
+    k = grid.block_size() if block is None else block
+    u = len(grid) // k
+    seed, stream, data_stream = (jnp.asarray(a) for a in (grid.seed, grid.stream, grid.data_stream))
+    blocked = lambda a: jnp.asarray(a).reshape(u, k, *jnp.shape(a)[1:])  # noqa: E731
+    firsts = np.arange(u) * k
+    hyper = Hyper(blocked(grid.importance), blocked(grid.lr), blocked(grid.weight_decay),
+                  blocked(jax.vmap(model_key)(seed, stream)))
+    streams = Stream(jnp.asarray(grid.density[firsts]), jax.vmap(data_key)(seed[firsts], data_stream[firsts]),
+                     jax.vmap(eval_key)(data_stream[firsts]))
+    return Stacked(hyper, streams)
 
 
 def compile_group(trainer: Trainer):
-    """The jitted, vmapped programs for one group: init, a scan of steps, final evaluation."""
-    init = jax.jit(jax.vmap(trainer.init))
+    """The jitted programs for one group (vmapped over streams, and within a stream over its models):
+    init, a scan of steps, and the per-batch losses of the final evaluation."""
+    init = jax.jit(lambda stacked: jax.vmap(jax.vmap(trainer.init))(stacked.hyper))
 
     @jax.jit
-    def run_steps(state: TrainState, hyper: Hyper, steps: jax.Array):
+    def run_steps(state: TrainState, stacked: Stacked, steps: jax.Array):
         def body(state, step):
-            return jax.vmap(trainer.step, in_axes=(0, 0, None))(state, hyper, step)
+            return jax.vmap(trainer.step, in_axes=(0, 0, 0, None))(state, stacked.hyper, stacked.stream, step)
 
-        state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), G)
+        state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
         return state, losses.mean(axis=0)
 
-    evaluate = jax.jit(jax.vmap(trainer.evaluate))
+    @jax.jit
+    def evaluate(params, stacked: Stacked, first):
+        return jax.vmap(trainer.eval_losses, in_axes=(0, 0, 0, None))(params, stacked.hyper, stacked.stream, first)
+
     return init, run_steps, evaluate
 
 
@@ -131,45 +185,72 @@ def shard_models(tree, devices):
 class TrainResult:
     W: np.ndarray  # (G, n_hidden, n_features)
     b: np.ndarray  # (G, n_features)
-    final_loss: np.ndarray  # (G,)
+    final_loss: np.ndarray  # (G,) mean loss over `eval_batches` evaluation batches at the final weights
     history_steps: np.ndarray  # (T,) last step of each logged interval
     history_loss: np.ndarray  # (T, G) mean training loss over each interval
     seconds: float
     compile_seconds: float
     resumed_from_step: int = 0
+    final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
+    eval_batches: int = 0  # evaluation batches behind final_loss (the same for every model of the run)
+
+
+def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, int]:
+    """(final_loss, its standard error, batches): exec.eval_batches batches, doubled while any finite
+    model's standard error is above exec.eval_rel_se of its loss, up to exec.eval_max_batches."""
+    ex = cfg.exec
+    losses = np.zeros((0, 0))
+    target = min(ex.eval_batches, ex.eval_max_batches)
+    while True:
+        while losses.shape[1] < target:
+            more = unpad(evaluate(params, stacked, losses.shape[1]))  # (G, eval_batches)
+            losses = more if losses.size == 0 else np.concatenate([losses, more], axis=1)
+        losses = losses[:, :target]
+        mean = losses.mean(axis=1)
+        se = losses.std(axis=1, ddof=1) / np.sqrt(target) if target > 1 else np.full_like(mean, np.inf)
+        noisy = np.isfinite(mean) & ~(se <= ex.eval_rel_se * np.abs(mean))
+        if target >= ex.eval_max_batches or not noisy.any():
+            return mean, se, target
+        target = min(2 * target, ex.eval_max_batches)
 
 
 def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,
-               checkpoint_path=None, fingerprint: str = "") -> TrainResult:
+               checkpoint_path=None, fingerprint: str = "", block: int | None = None) -> TrainResult:
     """Train every model of `grid` (one compiled group) and return numpy results.
 
     With `checkpoint_path`, the state is saved every `exec.checkpoint_every` steps and a matching
-    checkpoint found there is resumed from.
+    checkpoint found there is resumed from. `block`: models per shared data stream (default
+    grid.block_size(); a divisor of it, e.g. 1, draws the same batches more often, for testing).
     """
     devices = jax.devices() if devices is None else devices
     n_models = len(grid)
+    block = grid.block_size() if block is None else block
+    assert grid.block_size() % block == 0, (block, grid.block_size())
+    n_streams = n_models // block
     progress = cfg.exec.progress if progress is None else progress
     init, run_steps, evaluate = compile_group(Trainer(cfg))
-    unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_models], tree)  # noqa: E731
-    hyper = shard_models(stacked_hyper(grid), devices)
+    # (U padded, K, ...) -> (G, ...): drop the padding streams, flatten streams x models in grid order
+    unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_streams].reshape(n_models, *a.shape[2:]), tree)  # noqa: E731
+    blocked = lambda a: jnp.asarray(a).reshape(n_streams, block, *a.shape[1:])  # noqa: E731
+    stacked = shard_models(stacked_hyper(grid, block), devices)
     start = time.perf_counter()
-    state = init(hyper)
+    state = init(stacked)
     first_step, history_steps, history_loss = 0, [], []
     restored = checkpoint.load(checkpoint_path, state, fingerprint) if checkpoint_path else None
     if restored:
         saved, first_step, history_steps, history_loss = restored
-        state = shard_models(jax.tree.map(jnp.asarray, saved), devices)
+        state = shard_models(jax.tree.map(blocked, saved), devices)
     last_saved, compile_seconds = first_step, None
     with tqdm(total=cfg.steps, initial=first_step, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
         for first in range(first_step, cfg.steps, cfg.exec.log_every):
             steps = jnp.arange(first, min(first + cfg.exec.log_every, cfg.steps))
             chunk_start = time.perf_counter()
-            state, losses = run_steps(state, hyper, steps)
-            losses = np.asarray(losses)  # blocks until the chunk is done
+            state, losses = run_steps(state, stacked, steps)
+            losses = unpad(losses)  # blocks until the chunk is done
             if compile_seconds is None:
                 compile_seconds = time.perf_counter() - start
             history_steps.append(int(steps[-1]))
-            history_loss.append(losses[:n_models])
+            history_loss.append(losses)
             done = int(steps[-1]) + 1
             if checkpoint_path and cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every and done < cfg.steps:
                 checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint)
@@ -177,7 +258,7 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
             bar.update(len(steps))
             rate = len(steps) / max(time.perf_counter() - chunk_start, 1e-9)
             bar.set_postfix(model_steps_per_s=f"{rate * n_models:,.0f}", loss=f"{np.nanmean(losses):.3g}")
-    final_loss = np.asarray(evaluate(state.params, hyper))[:n_models]
+    final_loss, final_loss_se, eval_batches = final_evaluation(evaluate, state.params, stacked, cfg, unpad)
     params = unpad(state.params)
     return TrainResult(
         W=params["W"],
@@ -188,4 +269,6 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
         seconds=time.perf_counter() - start,
         compile_seconds=compile_seconds or 0.0,
         resumed_from_step=first_step,
+        final_loss_se=final_loss_se,
+        eval_batches=eval_batches,
     )

@@ -24,6 +24,10 @@ BAD = [
     ({"optim": {"lr": 0.0}}, "optim.lr=0.0 is outside the allowed range (0.0, inf]"),
     ({"seed": -1}, "seed=-1 must be an integer >= 0"),
     ({"data": {"distribution": "cauchy"}}, "data.distribution='cauchy' is not one of uniform, normal"),
+    ({"exec": {"eval_rel_se": -0.1}}, "exec.eval_rel_se=-0.1 is outside the allowed range [0.0, inf]"),
+    ({"exec": {"eval_rel_se": math.nan}}, "exec.eval_rel_se=nan must be finite"),
+    ({"exec": {"eval_batches": 64, "eval_max_batches": 32}}, "exec.eval_max_batches=32 must be an integer >= 64"),
+    ({"exec": {"eval_max_batches": 0}}, "exec.eval_max_batches=0 must be an integer >= 32"),
 ]
 
 

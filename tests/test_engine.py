@@ -8,10 +8,11 @@ import pytest
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.model import ToyModel, importance_weighted_mse
-from sweep.train import make_optimizer, model_key, train_grid
+from sweep.train import data_key, make_optimizer, model_key, stacked_hyper, train_grid
 from tests.conftest import make_config
 
-SMALL = dict(steps=300, batch_size=128, exec={"log_every": 100, "progress": False, "plots": False})
+# A fixed number of evaluation batches, so final losses compare exactly (the adaptive count is per run).
+SMALL = dict(steps=300, batch_size=128, exec={"log_every": 100, "progress": False, "plots": False, "eval_max_batches": 32})
 
 
 def test_fused_grid_equals_each_model_trained_alone():
@@ -40,7 +41,8 @@ def test_vmapped_training_matches_a_plain_per_model_loop():
     cfg = make_config(sparsity=[0.8], importance={"decay": 0.9}, seed=[4], steps=50, batch_size=64,
                       exec={"log_every": 25, "progress": False, "plots": False})
     grid = build_grid(cfg)
-    key = model_key(jnp.uint32(grid.seed[0]), jnp.uint32(grid.stream[0]))
+    key = model_key(jnp.uint32(grid.seed[0]), jnp.uint32(grid.stream[0]))  # initialisation
+    batches = data_key(jnp.uint32(grid.seed[0]), jnp.uint32(grid.data_stream[0]))  # seed and density only
     model = ToyModel(5, 2, relu=True)
     params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, 5)))["params"]
     tx = optax.adamw(1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.01)
@@ -53,7 +55,7 @@ def test_vmapped_training_matches_a_plain_per_model_loop():
         return importance_weighted_mse(jax.nn.relu(x @ W.T @ W + b), x, importance)
 
     for step in range(cfg.steps):
-        x = sample_features(jax.random.fold_in(jax.random.fold_in(key, 1), step), density, 64)
+        x = sample_features(jax.random.fold_in(jax.random.fold_in(batches, 1), step), density, 64)
         grads = jax.grad(loss)(params, x)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
@@ -103,3 +105,74 @@ def test_relu_model_superposes_more_than_m_features_when_sparse():
     dense, sparse = grid.coords.sparsity.to_numpy() == 0.0, grid.coords.sparsity.to_numpy() == 0.9
     assert (represented[dense] == 2).all(), norms[dense]
     assert (represented[sparse] > 2).all(), norms[sparse]
+
+
+def test_models_differing_only_in_importance_lr_or_wd_see_identical_batches():
+    """Common random numbers: a model's batches depend on its seed and density only."""
+    from sweep.train import Trainer
+
+    cfg = make_config(density=[0.1, 0.5], importance={"decay": [0.7, 0.9]}, optim={"lr": [1e-3, 1e-2]}, seed=[0, 1],
+                      **SMALL)
+    grid = build_grid(cfg)
+    assert grid.block_size() == 4  # rows: seed x density x decay x lr
+    trainer = Trainer(cfg)
+
+    def batches(i):  # what model i draws when trained alone, at a few steps
+        stream = jax.tree.map(lambda a: a[0], stacked_hyper(grid.select([i])).stream)
+        return [np.asarray(trainer.batch(jax.random.fold_in(jax.random.fold_in(stream.key, 1), s), stream))
+                for s in (0, 1, 299)]
+
+    drawn = [batches(i) for i in range(len(grid))]
+    cell = list(zip(grid.coords.seed, grid.coords.density))
+    for i in range(len(grid)):
+        for j in range(len(grid)):
+            same = all(np.array_equal(a, b) for a, b in zip(drawn[i], drawn[j]))
+            assert same == (cell[i] == cell[j]), (i, j)
+    assert len(set(zip(grid.seed, grid.stream))) == len(grid)  # initialisations stay distinct
+
+
+def test_block_shared_training_equals_the_unshared_path():
+    cfg = make_config(sparsity=[0.0, 0.9], importance={"decay": [0.7, 0.9, 1.0]}, optim={"weight_decay": [0.0, 0.01]},
+                      seed=[0, 1], **SMALL)
+    grid = build_grid(cfg)
+    assert grid.block_size() == 6
+    shared, unshared = train_grid(cfg, grid), train_grid(cfg, grid, block=1)
+    np.testing.assert_allclose(shared.W, unshared.W, atol=1e-5)
+    np.testing.assert_allclose(shared.b, unshared.b, atol=1e-5)
+    np.testing.assert_allclose(shared.final_loss, unshared.final_loss, rtol=1e-5)
+    np.testing.assert_allclose(shared.history_loss, unshared.history_loss, rtol=1e-5)
+
+
+def test_chunks_fall_on_block_boundaries():
+    cfg = make_config(density=[1.0, 0.5, 0.1], importance={"kind": "extra", "relative": [0.5, 1.0, 2.0, 4.0]},
+                      seed=[0, 1], **SMALL)
+    grid = build_grid(cfg)
+    assert grid.block_size() == 4
+    for n_chunks in (1, 2, 4, 5, 6):
+        bounds = grid.chunk_bounds(n_chunks)
+        assert bounds[0][0] == 0 and bounds[-1][1] == len(grid) and len(bounds) == n_chunks
+        assert all(start % 4 == 0 and stop % 4 == 0 for start, stop in bounds)
+        assert all(grid.chunk(c, n_chunks).block_size() == 4 for c in range(n_chunks))
+    assert grid.select(np.arange(2, 24)).block_size() == 2  # a slice cutting blocks still shares in pairs
+    assert len(grid.chunk_bounds(30)) == 30  # more chunks than blocks: split in models
+
+
+def test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_stream():
+    def config(**exec_):
+        return make_config(density=[1.0, 0.05], seed=[0, 1], steps=100, batch_size=64,
+                           exec={"log_every": 50, "eval_batches": 4, **exec_})
+
+    grid = build_grid(config())
+    result = train_grid(config(eval_rel_se=0.02, eval_max_batches=512), grid)
+    assert result.eval_batches in (8, 16, 32, 64, 128, 256, 512)  # 4 batches are too noisy at batch 64
+    assert result.final_loss_se.shape == result.final_loss.shape == (4,)
+    assert (result.final_loss_se <= 0.02 * result.final_loss).all() or result.eval_batches == 512
+    capped = train_grid(config(eval_max_batches=4), grid)
+    assert capped.eval_batches == 4 and (capped.final_loss_se > 0).all()
+    np.testing.assert_array_equal(capped.W, result.W)
+    # the evaluation stream depends on the density only: every seed of a cell sees the same batches
+    keys = np.asarray(stacked_hyper(grid, 1).stream.eval_key)
+    cell = list(grid.coords.density)
+    for i in range(len(grid)):
+        for j in range(len(grid)):
+            assert np.array_equal(keys[i], keys[j]) == (cell[i] == cell[j])

@@ -59,3 +59,26 @@ def test_a_grid_that_cannot_fit_is_refused_before_compiling_with_the_numbers(tmp
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
     assert line.startswith("config error: the grid needs ~") and "48 models x" in line and "GB is available" in line
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize("n_features, n_hidden", [(2, 1), (3, 2)])
+def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_features, n_hidden):
+    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden}, density=[1.0, 0.1],
+                      importance={"kind": "extra", "relative": [0.1 * 2**i for i in range(8)]})
+    grid = build_grid(cfg)
+    assert grid.block_size() == 8
+    init, run_steps, _ = compile_group(Trainer(cfg))
+    hyper = stacked_hyper(grid)
+    analysis = run_steps.lower(jax.eval_shape(init, hyper), hyper, jnp.arange(10)).compile().memory_analysis()
+    if analysis is None:
+        pytest.skip("this backend gives no memory analysis")
+    xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / len(grid)
+    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8)
+    assert xla <= estimate <= 2 * xla
+
+
+def test_chunks_are_whole_blocks():
+    per_model = memory.bytes_per_model(3, 2, 1024, 40)
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 1000 * per_model, block=40) == 1000
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 999 * per_model, block=40) == 960
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 30 * per_model, block=40) == 30

@@ -14,7 +14,8 @@ from sweep.results import load_weights
 from sweep.train import train_grid
 from tests.conftest import ROOT, make_config, run_cli
 
-TINY = ["steps=200", "exec.log_every=100", "batch_size=64", "exec.plots=false", "exec.progress=false"]
+TINY = ["steps=200", "exec.log_every=100", "batch_size=64", "exec.plots=false", "exec.progress=false",
+        "exec.eval_max_batches=32"]  # a fixed evaluation count, so losses compare exactly
 # 2 sparsities x 2 seeds fuse; n_hidden splits 2 groups; at most 3 models a job: 2 chunks each.
 SWEEP = ["sparsity=0,0.9", "seed=range(0,2)", "model.n_hidden=1,2", *TINY, "hydra.sweeper.max_models_per_chunk=3"]
 COORDS = ["n_hidden", "sparsity", "seed"]
@@ -121,7 +122,7 @@ def test_multirun_is_one_program_per_shape_and_chunk(multirun):
 def test_every_model_equals_the_model_trained_alone(multirun):
     for (n_hidden, sparsity, seed), (W, b, loss) in per_model(multirun).items():
         cfg = make_config(model={"n_hidden": int(n_hidden)}, sparsity=float(sparsity), seed=int(seed),
-                          steps=200, batch_size=64, exec={"log_every": 100})
+                          steps=200, batch_size=64, exec={"log_every": 100, "eval_max_batches": 32})
         alone = train_grid(cfg, build_grid(cfg))
         np.testing.assert_allclose(W, alone.W[0], atol=1e-5)
         np.testing.assert_allclose(b, alone.b[0], atol=1e-5)

@@ -10,7 +10,8 @@ is 24 points for Hydra's basic sweeper (24 jobs, 24 compilations). Here:
 2. Sweeps of every other key (shapes or code: n_features, n_hidden, kind, batch size, steps...)
    are expanded as the basic sweeper does: each combination is one *group*.
 3. A group with more models than fit one job (sweep.memory: memory budget, CPU cache) is
-   split into `exec.chunk=i exec.n_chunks=k` jobs.
+   split into `exec.chunk=i exec.n_chunks=k` jobs, on boundaries of the blocks of models that
+   share a data stream (sweep.grid.Grid.block_size) where the chunk size allows.
 
 The jobs go to the configured launcher (basic, joblib, submitit, ...) like any Hydra jobs, and
 the plan (groups, chunks, compiled programs) is written to `sweep.json` in the sweep dir.
@@ -66,6 +67,7 @@ class Group:
     n_models: int = 0
     bytes_per_model: int = 0
     models_per_chunk: int = 0
+    block_size: int = 1  # models that share one data stream (batches drawn once per block and step)
     jobs: List[Dict[str, Any]] = field(default_factory=list)
 
 
@@ -169,19 +171,19 @@ class FusedSweeper(Sweeper):
                 del composed["hydra"]
             try:
                 config = validate(composed)
-                n_models = len(build_grid(config))
+                grid = build_grid(config)
+                n_models, block = len(grid), grid.block_size()
                 size = memory.models_per_chunk(config.model.n_features, config.model.n_hidden, config.batch_size,
-                                               config.steps, budget, cache, self.max_models_per_chunk)
+                                               config.steps, budget, cache, self.max_models_per_chunk, block)
             except ConfigError as error:
                 print(f"config error: {error} (in {' '.join(group_list)})", file=sys.stderr)
                 sys.exit(2)
             group = Group(group_list, n_models, memory.bytes_per_model(
-                config.model.n_features, config.model.n_hidden, config.batch_size), size)
+                config.model.n_features, config.model.n_hidden, config.batch_size, block), size, block)
             n_chunks = math.ceil(n_models / size)
-            for chunk in range(n_chunks):
+            for chunk, (start, stop) in enumerate(grid.chunk_bounds(n_chunks)):
                 job = group_list + ([f"exec.chunk={chunk}", f"exec.n_chunks={n_chunks}"] if n_chunks > 1 else [])
-                group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks,
-                                   "n_models": n_models // n_chunks + (chunk < n_models % n_chunks)})
+                group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks, "n_models": stop - start})
                 jobs.append(job)
             groups.append(group)
         summary = {
