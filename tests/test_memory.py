@@ -79,6 +79,7 @@ def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_feature
 
 def test_chunks_are_whole_blocks():
     per_model = memory.bytes_per_model(3, 2, 1024, 40)
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 1000 * per_model, block=40) == 1000
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 999 * per_model, block=40) == 960
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 30 * per_model, block=40) == 30
+    # shared stacks fill half the cache, in whole blocks of 40 where at least one fits
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 2000 * per_model, block=40) == 1000
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 1998 * per_model, block=40) == 960
+    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 60 * per_model, block=40) == 30
