@@ -1,8 +1,8 @@
 """Benchmark: a 1,600-model Hydra multirun, fused sweeper vs. Hydra's basic sweeper (one job per point).
 
-    python -m sweep.bench_multirun                  # the table in docs/multirun.md (a few minutes)
-    python -m sweep.bench_multirun --steps 10000    # the paper's step count
-    python -m sweep.bench_multirun --chunk-scan     # models per chunk vs. throughput (CPU cache)
+    python -m benchmarks.multirun                  # the table in docs/multirun.md (a few minutes)
+    python -m benchmarks.multirun --steps 10000    # the paper's step count
+    python -m benchmarks.multirun --chunk-scan     # models per chunk vs. throughput (CPU cache)
 
 The grid is the paper's phase diagram: n=2, m=1, importance.kind=extra, 40 densities x 40 relative
 importances. Both sweeps are the same command line apart from `hydra/sweeper=basic`. The one-job-
@@ -74,7 +74,7 @@ def multirun(args: list[str], sweep_dir: Path) -> dict:
     counts = sweep_dir.with_suffix(".json")
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "sweep.bench_multirun", "--child", str(counts), "--", "-m", *args,
+    out = subprocess.run([sys.executable, "-m", "benchmarks.multirun", "--child", str(counts), "--", "-m", *args,
                           f"hydra.sweep.dir={sweep_dir}"], capture_output=True, text=True)
     if out.returncode:
         sys.exit(f"multirun failed: {' '.join(args)[:200]}...\n{out.stderr[-3000:]}")
