@@ -69,14 +69,14 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         log.info("already complete, not retrained: %s", run_dir)
         return {**summary, "reused": True}
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
-    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size)
+    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size())
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
     run_dir.mkdir(parents=True, exist_ok=True)
     result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT, fingerprint=fingerprint)
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    table = feature_table(grid, result.W, result.b, result.final_loss, getattr(result, "final_loss_se", None))
+    table = feature_table(grid, result.W, result.b, result.final_loss, result.final_loss_se)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {
@@ -91,6 +91,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "n_chunks": config.exec.n_chunks,
         "fingerprint": fingerprint,
         "resumed_from_step": result.resumed_from_step,
+        "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
     }
     write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
               config_yaml, summary)
