@@ -14,6 +14,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from analysis import NoRunsError, load, load_history, load_weights
 from analysis.config import SEED_RULES, AnalysisConfig, PhaseConfig
 from analysis.figure import save
@@ -27,7 +29,7 @@ from analysis.plot_weights import plot_geometry, plot_weights
 from sweep.grid import GROUP_COLUMNS
 from sweep.results import write_atomically
 
-__all__ = ["plot_run", "phase_cells", "plot_phase", "plot_weights", "plot_geometry", "plot_dims_per_feature",
+__all__ = ["plot_run", "shape_groups", "phase_cells", "plot_phase", "plot_weights", "plot_geometry", "plot_dims_per_feature",
            "plot_dimensionality", "plot_loss_curves", "main"]
 FIGURES_DIR = "figures"
 PHASE_CELLS = "phase_cells"  # <dir>/phase_cells[_suffix].parquet: the phase comparison the figure draws
@@ -44,6 +46,14 @@ def _group_suffix(key: tuple, varying: list[int]) -> str:
     return "".join(f"_{GROUP_PREFIX.get(GROUP_COLUMNS[i], '')}{key[i]}" for i in varying)
 
 
+def shape_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(file-name suffix, rows) per shape of a run or multirun table; the suffix is "" for a single shape."""
+    groups = list(table.groupby(list(GROUP_COLUMNS), sort=True, dropna=False))
+    keys = [key for key, _ in groups]
+    varying = [i for i in range(len(GROUP_COLUMNS)) if len({k[i] for k in keys}) > 1]
+    return [(_group_suffix(key, varying), group) for key, group in groups]
+
+
 def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
     """Draw every figure that applies to a run or multirun dir into <dir>/figures/; returns the files written.
 
@@ -56,12 +66,8 @@ def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
     weights = load_weights(root)
     out = root / FIGURES_DIR
     out.mkdir(exist_ok=True)
-    groups = list(table.groupby(list(GROUP_COLUMNS), sort=True, dropna=False))
-    keys = [key for key, _ in groups]
-    varying = [i for i in range(len(GROUP_COLUMNS)) if len({k[i] for k in keys}) > 1]
     paths = []
-    for key, group in groups:
-        suffix = _group_suffix(key, varying)
+    for suffix, group in shape_groups(table):
         group_history = history.merge(group[["run", "model_id"]].drop_duplicates(), on=["run", "model_id"])
         cells = phase_cells(group, config)
         if cells is not None:
