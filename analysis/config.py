@@ -39,6 +39,13 @@ class TheoryConfig:
 
     steps: int = 400  # Adam steps (all cells and starts optimised together, one compiled program)
     lr: float = 0.1  # cosine-decayed to lr * 1e-3
+    # Then every parameter of the winning candidate's optimum is freed and optimised further (0: off):
+    # the candidates constrain symmetry (e.g. mirror-image features), the true optimum need not.
+    # A symmetric start stays symmetric, so perturbed copies (normal noise, this scale) start too.
+    relax_steps: int = 1000
+    relax_lr: float = 0.01
+    relax_starts: int = 8
+    relax_noise: float = 0.1
     # A candidate within this relative margin of the best wins if it comes first in the candidate list
     # (simpler configurations first), so exact ties do not depend on optimiser noise.
     tie: float = 1e-6

@@ -118,6 +118,46 @@ CANDIDATES = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def _free(n_hidden: int, n_features: int) -> Callable:
+    """theta = (W flattened, b): every parameter free (the relaxation of a candidate's optimum)."""
+
+    def build(theta, p):
+        W = theta[..., : n_hidden * n_features].reshape(theta.shape[:-1] + (n_hidden, n_features))
+        return W, theta[..., n_hidden * n_features:]
+
+    return build
+
+
+def relax(W, b, density, importance, config: TheoryConfig = TheoryConfig()):
+    """Every parameter of (W, b) freed and optimised further, per cell: (W, b, loss), never worse than the start.
+
+    The candidates constrain norms, angles and biases (e.g. the triangle keeps features 0 and 1 mirror
+    images, a pair stays exactly antipodal). A symmetric start stays symmetric under gradient descent,
+    so besides the start itself `relax_starts` randomly perturbed copies (normal noise of scale
+    `relax_noise`, a fixed seed) are optimised too, and the best is kept: this finds nearby optima that
+    break the symmetry (e.g. at density 0.889, r 1.061 the best candidate's 0.032777 becomes 0.032768
+    with a slightly tilted, off-axis extra feature, which a trained n=3 seed found first).
+    """
+    W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
+    cells, m, n = W.shape
+    starts = 1 + config.relax_starts
+    theta0 = np.concatenate([W.reshape(cells, -1), b], axis=1)
+    noise = np.random.default_rng(0).normal(0.0, config.relax_noise, (cells, starts - 1, theta0.shape[1]))
+    thetas = np.concatenate([theta0[:, None], theta0[:, None] + noise], axis=1).reshape(cells * starts, -1)
+    with jax.enable_x64(True):
+        start = np.asarray(_jitted(expected_loss)(W, b, density, importance))
+        theta, loss = _optimiser(_free(m, n), config.relax_steps, config.relax_lr)(
+            jnp.asarray(thetas), jnp.asarray(np.repeat(density, starts)), jnp.asarray(np.repeat(importance, starts, axis=0)))
+    theta, loss = np.asarray(theta).reshape(cells, starts, -1), np.asarray(loss).reshape(cells, starts)
+    best = np.argmin(np.where(np.isfinite(loss), loss, np.inf), axis=1)
+    theta, loss = theta[np.arange(cells), best], loss[np.arange(cells), best]
+    better = np.isfinite(loss) & (loss < start)
+    W_out = np.where(better[:, None, None], theta[:, : m * n].reshape(cells, m, n), W)
+    b_out = np.where(better[:, None], theta[:, m * n:], b)
+    return W_out, b_out, np.where(better, loss, start)
+
+
 def extra_importance(n_features: int, relative):
     """Importance of features 0..n-2 is 1, the last (extra) feature `relative`: (..., n)."""
     relative = np.asarray(relative, np.float64)
@@ -208,8 +248,9 @@ def phase_diagram(n_features: int, n_hidden: int, density, relative, phase: Phas
     """The theoretical phase of the extra feature on the grid density x relative (1-D axes).
 
     One row per cell: density, relative, loss_<candidate> for each candidate, candidate (the
-    winner; an earlier candidate within `theory.tie` of the best wins), loss, W, b, extra_norm,
-    extra_superposition and phase (of the winner's optimum, classified like a trained model).
+    winner; an earlier candidate within `theory.tie` of the best wins), relaxed_gain (how much
+    freeing every parameter of the winner's optimum lowered the loss, relative; `relax`), loss, W, b,
+    extra_norm, extra_superposition and phase (of that optimum, classified like a trained model).
     """
     d, r = np.meshgrid(np.asarray(density, np.float64), np.asarray(relative, np.float64), indexing="ij")
     solutions = candidate_solutions(n_features, n_hidden, d.ravel(), r.ravel(), theory)
@@ -222,7 +263,12 @@ def phase_diagram(n_features: int, n_hidden: int, density, relative, phase: Phas
     table = chosen[["density", "relative"]].copy()
     for k, name in enumerate(names):
         table[f"loss_{name}"] = losses[:, k]
-    for column in ("candidate", "loss", "W", "b", "extra_norm", "extra_superposition"):
-        table[column] = chosen[column]
+    table["candidate"] = chosen["candidate"]
+    W, b, loss = np.stack(chosen["W"]), np.stack(chosen["b"]), chosen["loss"].to_numpy()
+    if theory.relax_steps:
+        W, b, loss = relax(W, b, d.ravel(), extra_importance(n_features, r.ravel()), theory)
+    table["relaxed_gain"] = 1 - loss / chosen["loss"].to_numpy()
+    table["loss"], table["W"], table["b"] = loss, list(W), list(b)
+    table["extra_norm"], table["extra_superposition"] = metrics.feature_norms(W)[:, -1], metrics.superposition(W)[:, -1]
     table["phase"] = classify(table["extra_norm"], table["extra_superposition"], phase)
     return table
