@@ -9,7 +9,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from analysis.aggregate import aggregate
+from analysis.aggregate import aggregate, select_seeds
 from analysis.config import AnalysisConfig
 from analysis.figure import (
     STYLE,
@@ -54,14 +54,32 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
         sns.lineplot(data=cells.sort_values("inverse_density"), x="inverse_density", y="dims_per_feature", ax=ax,
                      marker="o", errorbar=None, **line)
         reference_lines(ax)
+        if not hue:
+            _norm_independent(ax, table, config)
         ax.set_xscale("log")
         ax.set_ylim(0, 1.15)
         ax.set_xlabel("1 / (1 - S)   (inverse feature density)")
         ax.set_ylabel("dimensions per feature  m / ‖W‖$_F^2$")
         ax.set_title(title(table), fontsize=8)
-        if ax.get_legend() is not None:
-            ax.legend(fontsize=7, frameon=False)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, frameon=False, loc="upper right")
     return fig
+
+
+def _norm_independent(ax, table: pd.DataFrame, config: AnalysisConfig):
+    """Beside m / ||W||_F^2, which falls below m/n once norms grow above 1: the mean D_i (scale-free),
+    the line m/n (the floor for unit-norm features), and the mean ||W_i||^2 written under each point."""
+    rows = select_seeds(table, config.rule)
+    rows = rows[rows["used"]].assign(norm_sq=lambda t: t["norm"] ** 2)
+    cells = rows.groupby("density")[["dimensionality", "norm_sq"]].mean().sort_index(ascending=False)
+    x = 1 / cells.index.to_numpy()
+    m, n = int(table["n_hidden"].iloc[0]), int(table["n_features"].iloc[0])
+    ax.plot(x, cells["dimensionality"], color="C1", ls="--", marker=".", lw=1, label="mean D$_i$ over features")
+    ax.axhline(m / n, color="C2", ls="-.", lw=0.9, label=f"m/n = {m / n:.3g} (floor for unit-norm features)")
+    for xi, yi, sq in zip(x, cells["dimensionality"], cells["norm_sq"]):
+        ax.annotate(f"{sq:.2f}", (xi, yi), xytext=(0, -10), textcoords="offset points", ha="center", fontsize=6.5,
+                    color="C3")
+    ax.plot([], [], ls="none", marker="$1.5$", color="C3", label="mean ‖W$_i$‖$^2$ (numbers under the orange line)")
 
 
 def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):

@@ -14,7 +14,7 @@ from sweep.config import Config
 from sweep.run import run
 from tests.conftest import ROOT, run_cli
 
-ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionality", "loss_curves"}
+ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionality", "loss_curves", "diagnostics"}
 
 
 def train(path, overrides):
@@ -65,13 +65,14 @@ def test_every_figure_from_a_phase_change_run(runs):
 
 
 def test_figures_that_do_not_apply_are_skipped(runs):
-    """One density, m=3, geometric importance: no phase diagram, no 2-D geometry, no density sweep plots.
+    """One density, m=3, geometric importance: no phase diagram, no 2-D geometry, no density sweep plots
+    (the diagnostics draw W_i in 3-D).
     This run was trained through the CLI with exec.plots=true, so the callback drew its figures already."""
     _, _, plain = runs
-    assert {p.stem for p in (plain / "figures").glob("*.png")} == {"weights", "loss_curves"}
+    assert {p.stem for p in (plain / "figures").glob("*.png")} == {"weights", "loss_curves", "diagnostics"}
     paths = plot_run(plain)
     check_files(paths)
-    assert names(paths) == {"weights", "loss_curves"}
+    assert names(paths) == {"weights", "loss_curves", "diagnostics"}
 
 
 def test_multirun_dir_draws_one_set_per_shape(runs):
@@ -90,7 +91,7 @@ def test_cli(runs, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     printed = done.stdout.split()
-    assert len(printed) == 4 and all(line.startswith(str(plain / "figures")) for line in printed)
+    assert len(printed) == 6 and all(line.startswith(str(plain / "figures")) for line in printed)
     bad = subprocess.run([sys.executable, "-m", "analysis.plot", str(tmp_path / "missing")],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
@@ -110,3 +111,23 @@ def test_a_multirun_draws_one_set_of_figures_at_the_end(tmp_path):
                    "exec.progress=false", "exec.plots=false", f"hydra.sweep.dir={tmp_path / 'off'}"], cwd=ROOT)
     assert off.returncode == 0, off.stderr
     assert not list((tmp_path / "off").rglob("figures"))
+
+
+def test_dims_per_feature_figure_draws_its_data(tmp_path):
+    """The figure's lines hold the table's numbers: m/n, the mean D_i and the mean ||W_i||^2 per density."""
+    from analysis import load
+    from analysis.config import AnalysisConfig
+    from analysis.plot_sparsity import plot_dims_per_feature
+
+    train(tmp_path, {"model": {"n_features": 6, "n_hidden": 2}, "sparsity": [0.0, 0.9], "seed": [0, 1], "steps": 150})
+    table = load(tmp_path)
+    ax = plot_dims_per_feature(table, AnalysisConfig(rule="mean")).axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    floor = next(line for label, line in lines.items() if label.startswith("m/n"))
+    assert list(floor.get_ydata()) == [2 / 6, 2 / 6]
+    by_density = table.assign(norm_sq=table["norm"] ** 2).groupby("density").mean(numeric_only=True)
+    mean_d = lines["mean D$_i$ over features"]
+    assert list(1 / mean_d.get_xdata()) == pytest.approx(sorted(by_density.index, reverse=True))
+    assert list(mean_d.get_ydata()) == pytest.approx(list(by_density["dimensionality"][::-1]))
+    written = [float(t.get_text()) for t in ax.texts if t.get_color() == "C3"]
+    assert written == pytest.approx(list(by_density["norm_sq"][::-1]), abs=0.006)
