@@ -2,7 +2,7 @@
 
 conf/config.yaml registers it (`hydra.callbacks.figures`). A single run gets its figures when it
 ends; a multirun gets one set for the whole sweep dir when every job has ended (all chunks and
-groups merged), not one per job. `exec.plots=false` turns both off. Plotting is imported only
+groups merged), not one per job. `exec.plots=false` (and a dry run) turns both off. Plotting is imported only
 when figures are drawn, so Hydra's start-up stays light.
 """
 from __future__ import annotations
@@ -32,12 +32,12 @@ def _draw(directory: Path) -> None:
 
 class DrawFigures(Callback):
     def on_run_end(self, config: DictConfig, job_return=None, **kwargs) -> None:
-        if not config.exec.plots or job_return is None or job_return.status != JobStatus.COMPLETED:
+        if not config.exec.plots or config.exec.dry_run or job_return is None or job_return.status != JobStatus.COMPLETED:
             return
         if (job_return.return_value or {}).get("reused"):  # already complete: its figures are there
             return
         _draw(Path(config.hydra.runtime.output_dir))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        if config.exec.plots:
+        if config.exec.plots and not config.exec.dry_run:
             _draw(Path(config.hydra.sweep.dir))

@@ -3,6 +3,7 @@
     python -m analysis.paper intro                      # one figure (trains, or reuses a finished run)
     python -m analysis.paper all                        # every figure
     python -m analysis.paper phase_n2 -- steps=3000     # extra Hydra overrides after `--`
+    python -m analysis.paper intro -- hydra.sweep.dir=DIR   # train (or reuse) in DIR instead
 
 Each experiment is `python -m sweep.run -m experiment=NAME` (conf/experiment/NAME.yaml) into
 outputs/paper/NAME (a suffix names any extra overrides), then `analysis.plot` draws its figures
@@ -178,6 +179,13 @@ def experiment_dir(name: str, overrides: list[str], root: Path = ROOT) -> Path:
     return root / (name if suffix == "default" else f"{name}-{suffix}")
 
 
+def split_sweep_dir(overrides: list[str]) -> tuple[Path | None, list[str]]:
+    """(DIR of a `hydra.sweep.dir=DIR` override or None, the other overrides): the experiment's dir is DIR."""
+    dirs = [o.split("=", 1)[1].strip("'\"") for o in overrides if o.lstrip("+").startswith("hydra.sweep.dir=")]
+    rest = [o for o in overrides if not o.lstrip("+").startswith("hydra.sweep.dir=")]
+    return (Path(dirs[-1]) if dirs else None), rest
+
+
 def train(name: str, overrides: list[str], directory: Path, progress: bool = True) -> None:
     """The experiment as a fused multirun (finished jobs are reused, interrupted ones resume)."""
     command = [sys.executable, "-m", "sweep.run", "-m", f"experiment={name}", f"hydra.sweep.dir={directory}",
@@ -186,8 +194,8 @@ def train(name: str, overrides: list[str], directory: Path, progress: bool = Tru
 
 
 def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: Path | None = None,
-              progress: bool = True) -> tuple[Path, list[Fact]]:
-    directory = experiment_dir(name, list(overrides), root)
+              progress: bool = True, directory: Path | None = None) -> tuple[Path, list[Fact]]:
+    directory = directory or experiment_dir(name, list(overrides), root)
     train(name, list(overrides), directory, progress)
     figures = plot_run(directory)
     facts = EXPERIMENTS[name].check(directory, analysis.load(directory))
@@ -211,9 +219,13 @@ def main(argv=None) -> int:
     parser.add_argument("--gallery", type=Path, help="copy the headline PNGs here")
     args = parser.parse_args(argv)
     names = list(EXPERIMENTS) if args.figure == "all" else [args.figure]
+    sweep_dir, overrides = split_sweep_dir(overrides)
+    if sweep_dir is not None and len(names) > 1:
+        print("config error: hydra.sweep.dir= names one experiment's dir; give one experiment, not all", file=sys.stderr)
+        return 2
     failed = 0
     for name in names:
-        directory, facts = reproduce(name, overrides, args.root, args.gallery)
+        directory, facts = reproduce(name, overrides, args.root, args.gallery, directory=sweep_dir)
         print(f"\n{name}: {directory}")
         for fact in facts:
             print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")

@@ -1,10 +1,16 @@
 """Training checkpoints: the stacked train state plus loss history, written atomically.
 
-A checkpoint belongs to one config (its fingerprint); resuming from it continues each model's
-random stream at the saved step, so a resumed run ends bitwise identical to an uninterrupted one.
+A checkpoint belongs to one config and one version of the code (its fingerprint); resuming from
+it continues each model's random stream at the saved step, so a resumed run ends bitwise
+identical to an uninterrupted one. A checkpoint that cannot be read (a full disk, a crashed file
+system) or that belongs to something else is set aside under a new name, with a warning, and
+training restarts from step 0.
 """
 from __future__ import annotations
 
+import logging
+import os
+import time
 from pathlib import Path
 
 import jax
@@ -13,6 +19,7 @@ import numpy as np
 from sweep.results import write_atomically
 
 CHECKPOINT = "checkpoint.npz"
+log = logging.getLogger(__name__)
 
 
 def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str) -> None:
@@ -32,14 +39,32 @@ def save(path: Path, state, next_step: int, history_steps: list, history_loss: l
     write_atomically(path, write)
 
 
+def set_aside(path: Path, reason: str) -> Path:
+    """Rename `path` to checkpoint.set-aside-<time>.npz (kept for inspection) and warn, naming both."""
+    target = path.with_name(f"{path.stem}.set-aside-{time.strftime('%Y%m%dT%H%M%S')}{path.suffix}")
+    os.replace(path, target)
+    log.warning("checkpoint %s %s; set aside as %s, training restarts from step 0", path, reason, target.name)
+    return target
+
+
 def load(path: Path, template, fingerprint: str):
-    """(state, next_step, history_steps, history_loss) from `path`, or None if absent or for another config."""
+    """(state, next_step, history_steps, history_loss) from `path`, or None if there is no usable one there.
+
+    A checkpoint that cannot be read, or that holds another fingerprint, is set aside.
+    """
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as data:
-        if str(data["fingerprint"]) != fingerprint:
-            return None
-        treedef = jax.tree.structure(template)
-        leaves = [data[f"leaf_{i}"] for i in range(treedef.num_leaves)]
-        state = jax.tree.unflatten(treedef, leaves)
-        return state, int(data["next_step"]), list(data["history_steps"]), list(data["history_loss"])
+    treedef = jax.tree.structure(template)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            saved = str(data["fingerprint"])
+            if saved == fingerprint:
+                leaves = [data[f"leaf_{i}"] for i in range(treedef.num_leaves)]
+                restored = int(data["next_step"]), list(data["history_steps"]), list(data["history_loss"])
+    except Exception as error:  # noqa: BLE001 (a checkpoint is a cache: whatever is wrong with it, train again)
+        set_aside(path, f"cannot be read ({type(error).__name__}: {error})")
+        return None
+    if saved != fingerprint:
+        set_aside(path, f"belongs to another config or code version (fingerprint {saved}, not {fingerprint})")
+        return None
+    return (jax.tree.unflatten(treedef, leaves), *restored)

@@ -8,11 +8,14 @@ and every combination of the grid axes is trained at once in one vmapped program
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -159,6 +162,8 @@ class ExecConfig:
     checkpoint_every: int = 2000  # save the train state every this many steps (0: never)
     progress: bool = True
     plots: bool = True  # draw the analysis figures after training
+    dry_run: bool = False  # print the plan (models, jobs, memory, compiled programs); compile and write nothing
+    reuse_other_code: bool = False  # reuse a complete run of this config made by another version of sweep/
 
     def __post_init__(self):
         check_int("exec.log_every", self.log_every, 1)
@@ -218,7 +223,7 @@ class Config:
 
 
 # Settings that never change a model's result (left out of the fingerprint and the run name).
-PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every")
+PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")
 
 
 def config_fingerprint(config: Config) -> str:
@@ -228,6 +233,19 @@ def config_fingerprint(config: Config) -> str:
         section, name = key.split(".")
         tree[section].pop(name)
     return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> str:
+    """'<package version>+<hash of the engine's sources, sweep/*.py>': tells results of other code apart."""
+    try:
+        version = importlib.metadata.version("tms-sweep")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{version}+{digest.hexdigest()[:12]}"
 
 
 def run_name(override_dirname: str) -> str:
@@ -244,6 +262,7 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
     OmegaConf.register_new_resolver("run_name", run_name, replace=True)
     OmegaConf.register_new_resolver("geomspace", geomspace, replace=True)
+    OmegaConf.register_new_resolver("unless_dry_run", lambda dry_run, value: None if dry_run else value, replace=True)
 
 
 def geomspace(start: float, stop: float, num: int) -> list[float]:

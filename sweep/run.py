@@ -5,7 +5,9 @@ List-valued axes (sparsity=[0,0.9] seed=[0,1,2]) are fused here; `-m` sweeps are
 """
 from __future__ import annotations
 
+import difflib
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,12 +15,14 @@ from pathlib import Path
 import hydra
 import jax
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import CompactHydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sweep.checkpoint import CHECKPOINT
-from sweep.config import Config, ConfigError, config_fingerprint
+from sweep.config import Config, ConfigError, code_version, config_fingerprint
 from sweep.grid import build_grid
-from sweep.memory import check_fits
+from sweep.memory import available_bytes, bytes_per_model, check_fits
 from sweep.results import (
     feature_table,
     history_table,
@@ -31,13 +35,25 @@ from sweep.train import train_grid
 log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
 HYDRA_FILES = {".hydra", "run.log", "main.log"}
+GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
+
+
+def remove_if_untouched(run_dir: Path) -> None:
+    """Remove the job dir if it holds nothing but what Hydra made for this command, and its parents
+    under the working dir that this leaves empty (outputs/runs/)."""
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_FILES:
+        shutil.rmtree(run_dir)
+        cwd = Path.cwd().resolve()
+        for parent in run_dir.resolve().parents:
+            if parent == cwd or cwd not in parent.parents or any(parent.iterdir()):
+                break
+            parent.rmdir()
 
 
 def fail(run_dir: Path, error: Exception) -> None:
     """One line on stderr, exit 2, and remove the job dir if Hydra made it for this run alone."""
     print(f"config error: {error}", file=sys.stderr)
-    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_FILES:
-        shutil.rmtree(run_dir)
+    remove_if_untouched(run_dir)
     sys.exit(2)
 
 
@@ -54,18 +70,47 @@ def validate(cfg: DictConfig) -> Config:
         raise
 
 
+def complete_run(run_dir: Path, config: Config) -> dict | None:
+    """The summary of the complete run in run_dir if it may be reused, None if there is none; refuses
+    (ConfigError) one of another config, or of other code unless exec.reuse_other_code."""
+    if not is_complete(run_dir):
+        return None
+    try:
+        summary = load_summary(run_dir)
+    except ValueError as error:
+        raise ConfigError(f"{run_dir / 'summary.json'} cannot be read ({error}); delete {run_dir} to train again")
+    if summary.get("fingerprint") != config_fingerprint(config):
+        raise ConfigError(f"hydra.run.dir={run_dir} holds a complete run of another config; "
+                          "pass another hydra.run.dir or delete it")
+    made_by = summary.get("code_version", "a version before code versioning")
+    if made_by != code_version() and not config.exec.reuse_other_code:
+        raise ConfigError(f"{run_dir} holds a complete run of this config made by other code ({made_by}; this is "
+                          f"{code_version()}); pass exec.reuse_other_code=true to reuse it, or delete it to retrain")
+    return summary
+
+
+def dry_run(config: Config, run_dir: Path) -> dict:
+    """Print what `run` would do (models, memory, the run dir's state); compile and write nothing."""
+    grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
+    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size())
+    per_model = bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size())
+    state = ("complete: would be reused" if complete_run(run_dir, config) else
+             "has a checkpoint: would resume from it" if (run_dir / CHECKPOINT).exists() else "would train")
+    print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
+          f"batch {config.batch_size}, {config.steps:,} steps) in 1 compiled program, ~{len(grid) * per_model / 2**20:,.3g} MB "
+          f"of {available_bytes() / 2**30:,.1f} GB available; {run_dir}: {state}; nothing compiled or written")
+    return {"dry_run": True}
+
+
 def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     """Train the (chunk of the) grid and write its results into run_dir.
 
-    A complete run of the same config there is reused (not retrained); one of another config is
-    never overwritten; a checkpoint of the same config is resumed.
+    A complete run of the same config and code there is reused (not retrained); one of another
+    config is never overwritten; a checkpoint of the same config and code is resumed.
     """
     fingerprint = config_fingerprint(config)
-    if is_complete(run_dir):
-        summary = load_summary(run_dir)
-        if summary.get("fingerprint") != fingerprint:
-            raise ConfigError(f"hydra.run.dir={run_dir} holds a complete run of another config; "
-                              "pass another hydra.run.dir or delete it")
+    summary = complete_run(run_dir, config)
+    if summary is not None:
         log.info("already complete, not retrained: %s", run_dir)
         return {**summary, "reused": True}
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
@@ -73,7 +118,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT, fingerprint=fingerprint)
+    result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT,
+                        fingerprint=f"{fingerprint}/{code_version()}")
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     table = feature_table(grid, result.W, result.b, result.final_loss, result.final_loss_se)
@@ -90,6 +136,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "chunk": config.exec.chunk,
         "n_chunks": config.exec.n_chunks,
         "fingerprint": fingerprint,
+        "code_version": code_version(),  # package version + hash of sweep/*.py
         "resumed_from_step": result.resumed_from_step,
         "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
     }
@@ -107,10 +154,51 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 def main(cfg: DictConfig) -> dict:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        return run(validate(cfg), run_dir, OmegaConf.to_yaml(cfg, resolve=True))
+        config = validate(cfg)
+        if config.exec.dry_run:
+            summary = dry_run(config, run_dir)
+            log_file = run_dir / f"{HydraConfig.get().job.name}.log"  # opened by Hydra's logging, nothing written
+            if log_file.exists() and log_file.stat().st_size == 0:
+                log_file.unlink()
+            remove_if_untouched(run_dir)
+            return summary
+        return run(config, run_dir, OmegaConf.to_yaml(cfg, resolve=True))
     except ConfigError as error:
         fail(run_dir, error)
 
 
+def hydra_error_message(error: Exception) -> str:
+    """One line for Hydra's own errors about a command line: unknown key, wrong type, missing config."""
+    cause = error.__cause__
+    if isinstance(error, MissingConfigException) and error.options and error.missing_cfg_file:
+        group, _, name = error.missing_cfg_file.rpartition("/")
+        return f"{group}={name!r} is not one of {', '.join(error.options)}"
+    if isinstance(error, OverrideParseException):
+        return f"cannot parse {error.override!r}: {error.message.splitlines()[0]} (grammar: {GRAMMAR})"
+    if isinstance(cause, ValidationError) and cause.full_key:
+        return f"{cause.full_key}={cause.value!r} has the wrong type: {str(cause.msg).splitlines()[0]}"
+    if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and cause.full_key:
+        keys = [f"{k}.{sub}" if isinstance(v, dict) else k
+                for k, v in OmegaConf.to_container(OmegaConf.structured(Config)).items()
+                for sub in (v if isinstance(v, dict) else [None])]
+        close = difflib.get_close_matches(cause.full_key, keys, n=1)
+        return f"{cause.full_key} is not a config key" + (f" (did you mean {close[0]}?)" if close else "")
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+
+
+def cli() -> None:
+    """`python -m sweep.run`: Hydra's errors about the command line are one line and exit 2, as ours are.
+
+    HYDRA_FULL_ERROR=1 makes Hydra raise them instead of printing its multi-line report; any other
+    error keeps its full traceback (exit 1).
+    """
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        main()
+    except CompactHydraException as error:
+        print(f"config error: {hydra_error_message(error)}", file=sys.stderr)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -139,3 +139,49 @@ def test_joblib_launcher_gives_the_same_models(multirun, tmp_path):
     for key, (W, b, loss) in parallel.items():
         np.testing.assert_allclose(W, reference[key][0], atol=1e-6)
         np.testing.assert_allclose(loss, reference[key][2], atol=1e-6)
+
+
+def test_submitit_local_runs_every_chunk_in_its_own_process_with_the_same_models(multirun, tmp_path):
+    """hydra/launcher=submitit_local: the n_hidden=1 group's 2 chunks run as 2 separate processes; their
+    models are the single-process multirun's, bitwise (same chunks, same device count)."""
+    args = [a.replace("model.n_hidden=1,2", "model.n_hidden=1") for a in SWEEP]
+    out = run_cli(["-m", *args, "hydra/launcher=submitit_local", f"hydra.sweep.dir={tmp_path}"], cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert len(list((tmp_path / ".submitit").glob("*/*_result.pkl"))) == 2  # 2 processes, one result each
+    reference, separate = per_model(multirun), per_model(tmp_path)
+    assert sorted(separate) == sorted(key for key in reference if key[0] == 1)
+    for key, (W, b, loss) in separate.items():
+        np.testing.assert_array_equal(W, reference[key][0])
+        np.testing.assert_array_equal(b, reference[key][1])
+        np.testing.assert_array_equal(loss, reference[key][2])
+
+
+def test_dry_run_prints_the_plan_and_compiles_and_writes_nothing(tmp_path):
+    """exec.dry_run=true: groups, jobs, models and memory per job on stdout; JAX_PLATFORMS names no
+    platform, so starting JAX (to compile anything) would fail."""
+    out = run_cli(["-m", "experiment=glob(phase_*)", "seed=0,1", "exec.dry_run=true", "hydra.sweeper.memory_gb=0.01",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=tmp_path, env_extra={"JAX_PLATFORMS": "no_such_platform"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("dry run: 4 points -> 6,400 models in 2 group(s), ")
+    assert lines[0].endswith("compiled program(s); nothing compiled or written")
+    assert [line.split(":")[0] for line in lines if line.startswith("group")] == ["group 0", "group 1"]
+    jobs = [line for line in lines if line.strip().startswith("job ")]
+    assert len(jobs) == int(lines[0].split(" job(s)")[0].rsplit(" ", 1)[1]) and all(j.endswith(" MB") for j in jobs)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_of_a_single_run_names_its_state_and_leaves_the_dir_as_it_was(tmp_path):
+    from sweep.run import run
+
+    args = ["steps=20", "batch_size=16", "exec.log_every=10", f"hydra.run.dir={tmp_path / 'run'}"]
+    out = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path, env_extra={"JAX_PLATFORMS": "no_such_platform"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("dry run: 6 models (n=5, m=2, relu, batch 16, 20 steps) in 1 compiled program")
+    assert "would train" in out.stdout and list(tmp_path.iterdir()) == []
+    run(make_config(steps=20, batch_size=16, exec={"log_every": 10}), tmp_path / "run", "")
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*")}
+    out = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "complete: would be reused" in out.stdout
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*")} == before

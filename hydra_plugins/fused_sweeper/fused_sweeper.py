@@ -15,6 +15,7 @@ is 24 points for Hydra's basic sweeper (24 jobs, 24 compilations). Here:
 
 The jobs go to the configured launcher (basic, joblib, submitit, ...) like any Hydra jobs, and
 the plan (groups, chunks, compiled programs) is written to `sweep.json` in the sweep dir.
+With `exec.dry_run=true` the plan is printed instead, and nothing is compiled, written or launched.
 """
 
 import itertools
@@ -30,7 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from hydra.errors import HydraException
+from hydra.errors import CompactHydraException
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -38,6 +39,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 log = logging.getLogger(__name__)
 
 CHUNK_KEYS = ("exec.chunk", "exec.n_chunks")  # set by this sweeper only
+
+
+class SweepError(CompactHydraException):
+    """A sweep this sweeper cannot run; reported as one line (sweep.run.cli)."""
 DENSITY_KEYS = ("sparsity", "density")  # alternatives: giving one nulls the other
 
 
@@ -52,7 +57,7 @@ class FusedSweeperConf:
     cache_mb: Optional[float] = None
     # Hard cap on models per job (e.g. to spread a group over more SLURM jobs); null: no cap.
     max_models_per_chunk: Optional[int] = None
-    # Write sweep.json (the plan) and stop without launching anything.
+    # Write sweep.json (the plan) and stop without launching anything (exec.dry_run=true: print it, write nothing).
     dry_run: bool = False
 
 
@@ -98,10 +103,10 @@ def group_overrides(overrides: Sequence[Override], fused_axes: Sequence[str]) ->
     for override in overrides:
         key = override.get_key_element()
         if override.key_or_group in CHUNK_KEYS:
-            raise HydraException(f"{override.key_or_group} is set by the fused sweeper; "
+            raise SweepError(f"{override.key_or_group} is set by the fused sweeper; "
                                  "use hydra.sweeper.max_models_per_chunk to split a group")
         if override.is_sweep_override() and not override.is_discrete_sweep():
-            raise HydraException(f"the fused sweeper enumerates values; {override.input_line} is an "
+            raise SweepError(f"the fused sweeper enumerates values; {override.input_line} is an "
                                  f"{override.value_type.name} (give a list, range() or choice())")
         if not override.is_sweep_override():
             slots[key], points[key] = [f"{key}={override.get_value_element_as_str()}"], 1
@@ -132,6 +137,7 @@ class FusedSweeper(Sweeper):
         self.hydra_context: Optional[HydraContext] = None
         self.config: Optional[DictConfig] = None
         self.launcher = None
+        self.print_only = False  # exec.dry_run=true: print the plan, write and launch nothing
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
@@ -178,12 +184,14 @@ class FusedSweeper(Sweeper):
             except ConfigError as error:
                 print(f"config error: {error} (in {' '.join(group_list)})", file=sys.stderr)
                 sys.exit(2)
-            group = Group(group_list, n_models, memory.bytes_per_model(
-                config.model.n_features, config.model.n_hidden, config.batch_size, block), size, block)
+            self.print_only = self.print_only or config.exec.dry_run
+            per_model = memory.bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, block)
+            group = Group(group_list, n_models, per_model, size, block)
             n_chunks = math.ceil(n_models / size)
             for chunk, (start, stop) in enumerate(grid.chunk_bounds(n_chunks)):
                 job = group_list + ([f"exec.chunk={chunk}", f"exec.n_chunks={n_chunks}"] if n_chunks > 1 else [])
-                group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks, "n_models": stop - start})
+                group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks, "n_models": stop - start,
+                                   "bytes": (stop - start) * per_model})
                 jobs.append(job)
             groups.append(group)
         summary = {
@@ -203,6 +211,9 @@ class FusedSweeper(Sweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         plan, jobs = self.plan(arguments)
+        if self.print_only:
+            print(format_plan(plan))
+            return []
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -221,3 +232,19 @@ class FusedSweeper(Sweeper):
         for result in results:
             _ = result.return_value  # raises if the job failed
         return [results]
+
+
+def format_plan(plan: dict) -> str:
+    """The plan as text (exec.dry_run=true): totals, then per group its jobs with their memory estimates."""
+    cache = f"{plan['cache_bytes'] / 2**20:,.0f} MB" if plan["cache_bytes"] else "none"
+    lines = [(f"dry run: {plan['points']:,} points -> {plan['models']:,} models in {plan['groups']} group(s), "
+              f"{plan['jobs']} job(s) = {plan['compiled_programs']} compiled program(s); nothing compiled or written"),
+             f"memory budget per job {plan['memory_budget_bytes'] / 2**30:,.3g} GB, CPU cache target {cache}"]
+    for i, group in enumerate(plan["plan"]):
+        lines.append(f"group {i}: {' '.join(group['overrides'])}")
+        lines.append(f"  {group['n_models']:,} models, {group['bytes_per_model'] / 2**10:,.1f} kB each, "
+                     f"{group['block_size']} per data stream, at most {group['models_per_chunk']:,} per job")
+        for job in group["jobs"]:
+            lines.append(f"  job {job['num']}: chunk {job['chunk'] + 1}/{job['n_chunks']}, {job['n_models']:,} models, "
+                         f"~{job['bytes'] / 2**20:,.1f} MB")
+    return "\n".join(lines)
