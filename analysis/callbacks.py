@@ -1,4 +1,4 @@
-"""Hydra callback that draws the figures after training, so the engine never imports the analysis.
+"""Hydra callback that draws the figures and writes report.html after training (the engine never imports the analysis).
 
 conf/config.yaml registers it (`hydra.callbacks.figures`). A single run gets its figures when it
 ends; a multirun gets one set for the whole sweep dir when every job has ended (all chunks and
@@ -20,14 +20,17 @@ log = logging.getLogger(__name__)
 def _draw(directory: Path) -> None:
     from analysis import NoRunsError
     from analysis.plot import plot_run
+    from analysis.report import write_report
 
     try:
         paths = plot_run(directory)
+        report = write_report(directory)  # analysis/report.py: one self-contained page, from the tables just drawn
     except NoRunsError as error:  # e.g. every job failed its config check
         log.warning("no figures: %s", error)
         return
     for path in paths:
         log.info("figure: %s", path)
+    log.info("report: %s", report)
 
 
 class DrawFigures(Callback):
