@@ -99,8 +99,8 @@ for (const group of REPORT.groups) {
       div.on("plotly_hover", event => {
         const point = event.points[0];
         if (!point.customdata) return;  // the aggregate lines
-        side.classList.add("model");
-        drawModel(side, group, point.customdata[0],
+        const model = side.querySelector(".model") || side.appendChild(Object.assign(document.createElement("div"), { className: "model" }));
+        drawModel(model, group, point.customdata[0],
                   `seed ${point.customdata[1]}, density ${fmt(point.customdata[2])}: dims per feature ${fmt(point.y)}`);
       });
     });

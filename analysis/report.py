@@ -256,7 +256,7 @@ def dims_figure(group: pd.DataFrame, models: pd.DataFrame, config: AnalysisConfi
     for value, text in REFERENCE_DIMS:
         fig.add_hline(y=value, line={"dash": "dot", "color": "rgb(153,153,153)", "width": 1},
                       annotation_text=text, annotation_position="right")
-    fig.update_xaxes(type="log", title_text="1 / (1 - S)   (inverse feature density)")
+    fig.update_xaxes(type="log", dtick="D2", title_text="1 / (1 - S)   (inverse feature density)")
     fig.update_yaxes(range=[0, max(1.15, 1.05 * models["dims_per_feature"].max())], title_text="dimensions per feature  m / ||W||_F^2")
     fig.update_layout(title={"text": "Dimensions per feature, every model (hover a point for its W^T W)", "font": {"size": 13}},
                       height=430, margin={"t": 60}, legend={"font": {"size": 10}})

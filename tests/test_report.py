@@ -115,5 +115,5 @@ def test_the_page_in_headless_chromium(report):
           const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect(), p = gd._fullData[0];
           return [box.left + xa._offset + xa.c2p(p.x[3]), box.top + ya._offset + ya.c2p(p.y[3])]; })()""")
         browser.mouse("move", x, y)
-        assert browser.wait_for("document.getElementById('dims-0-side').data?.length") == N + 2
+        assert browser.wait_for("document.querySelector('#dims-0-side .model')?.data?.length") == N + 2
         assert browser.errors == [], browser.errors
