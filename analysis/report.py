@@ -117,8 +117,8 @@ def run_facts(root: Path, table: pd.DataFrame) -> list[tuple[str, str]]:
         ("jobs", f"{len(runs)} run dir(s), {sum(s['n_models'] for s in summaries.values()):,} models"),
         ("steps", ", ".join(f"{s:,}" for s in sorted(table["steps"].unique()))
          + f" (batch {', '.join(str(b) for b in sorted(table['batch_size'].unique()))})"),
-        ("training time", f"{seconds:,.1f} s summed over jobs (compile {compile_seconds:,.1f} s included; "
-                          f"jobs overlap only with a parallel launcher)"),
+        ("training time", (f"{seconds:,.1f} s summed over jobs (compile {compile_seconds:,.1f} s included; "
+                           "jobs overlap only with a parallel launcher)")),
         ("speed", f"{model_steps / seconds:,.0f} model-steps/s" if seconds > 0 else "n/a"),
         ("devices", ", ".join(str(d) for d in sorted({s["devices"] for s in summaries.values()})) + " XLA device(s) per job"),
         ("diverged models", "none" if not n_diverged else
