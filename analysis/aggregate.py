@@ -21,7 +21,7 @@ from analysis.config import SEED_RULES
 from sweep.grid import GROUP_COLUMNS
 
 MODEL_METRICS = ("loss", "exact_loss", "dims_per_feature", "n_represented")
-FEATURE_METRICS = ("norm", "bias", "superposition", "dimensionality", "represented")
+FEATURE_METRICS = ("norm", "bias", "superposition", "interference", "dimensionality", "represented")
 AXES = ("sparsity", "density", "lr", "weight_decay")  # plus importance_<param> and GROUP_COLUMNS
 
 

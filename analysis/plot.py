@@ -3,7 +3,8 @@
 Every figure that applies is drawn from the saved tables and weights into DIR/figures/ as PNG
 and SVG: phase (seeds averaged, best seed, the paper's and the optimal theory; phase-change runs
 only; analysis/plot_phase.py), weights and geometry (analysis/plot_weights.py), dims_per_feature,
-dimensionality and loss_curves (analysis/plot_sparsity.py). A phase-change run's comparison table
+dimensionality and loss_curves (analysis/plot_sparsity.py), the blog post's five diagnostics (n <= 10,
+m <= 3; analysis/plot_diagnostics.py). A phase-change run's comparison table
 is computed once (analysis/phase.py) and stored beside the run as phase_cells*.parquet; the figure
 draws it. A multirun dir holding several shapes draws one set per shape (file names suffixed).
 """
@@ -19,6 +20,7 @@ import pandas as pd
 from analysis import NoRunsError, load, load_history, load_weights
 from analysis.config import SEED_RULES, AnalysisConfig, PhaseConfig
 from analysis.figure import save
+from analysis.plot_diagnostics import plot_diagnostics
 from analysis.plot_phase import phase_cells, plot_phase
 from analysis.plot_sparsity import (
     plot_dimensionality,
@@ -30,7 +32,7 @@ from sweep.grid import GROUP_COLUMNS
 from sweep.results import write_atomically
 
 __all__ = ["plot_run", "shape_groups", "phase_cells", "plot_phase", "plot_weights", "plot_geometry", "plot_dims_per_feature",
-           "plot_dimensionality", "plot_loss_curves", "main"]
+           "plot_dimensionality", "plot_loss_curves", "plot_diagnostics", "main"]
 FIGURES_DIR = "figures"
 PHASE_CELLS = "phase_cells"  # <dir>/phase_cells[_suffix].parquet: the phase comparison the figure draws
 
@@ -80,6 +82,7 @@ def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
             "dims_per_feature": plot_dims_per_feature(group, config),
             "dimensionality": plot_dimensionality(group, config),
             "loss_curves": plot_loss_curves(group, group_history, config),
+            "diagnostics": plot_diagnostics(group, weights, config),
         }
         for name, fig in drawn.items():
             if fig is not None:

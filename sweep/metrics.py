@@ -27,6 +27,20 @@ def superposition(W):
     return o2.sum(axis=-1) - np.diagonal(o2, axis1=-2, axis2=-1)
 
 
+def interference(W):
+    """sum_{j != i} W_i . W_j: the signed interference score of feature i (row sums of W^T W off the diagonal)."""
+    gram = np.einsum("...mi,...mj->...ij", W, W)
+    return gram.sum(axis=-1) - np.diagonal(gram, axis1=-2, axis2=-1)
+
+
+def pairwise_angles(W):
+    """Angle in degrees between W_i and W_j for every pair, shape (..., n, n); NaN where a feature's norm is 0."""
+    norms = feature_norms(W)
+    safe = np.where(norms > 0, norms, np.nan)
+    cosine = np.einsum("...mi,...mj->...ij", W, W) / (safe[..., :, None] * safe[..., None, :])
+    return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
 def dimensionality(W):
     """D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2 (the paper's feature dimensionality); 0 for a zero feature."""
     total = (overlaps(W) ** 2).sum(axis=-1)

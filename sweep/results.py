@@ -66,6 +66,7 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     table["norm"] = metrics.feature_norms(W).reshape(-1)
     table["bias"] = b.reshape(-1)
     table["superposition"] = metrics.superposition(W).reshape(-1)
+    table["interference"] = metrics.interference(W).reshape(-1)
     table["dimensionality"] = metrics.dimensionality(W).reshape(-1)
     table["represented"] = metrics.represented(W).reshape(-1)
     return table

@@ -27,9 +27,24 @@ def test_small_experiment_shows_the_papers_facts(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPERIMENTS.items() if not e.findings))  # blog: test_blog.py
 def test_full_size_experiment(name):
     """Paper scale: writes into outputs/paper/ (reused if already there)."""
     _, facts = reproduce(name, [], progress=False)
     failed = [f"{f.claim}: {f.measured}" for f in facts if not f.passed]
     assert facts and not failed, failed
+
+
+def test_angular_gaps_tell_a_pentagon_from_other_shapes():
+    import numpy as np
+
+    from analysis.paper import angular_gaps
+
+    def at(degrees, norm=1.0):
+        t = np.radians(degrees)
+        return norm * np.stack([np.cos(t), np.sin(t)])
+
+    assert angular_gaps(at(np.array([10, 82, 154, 226, 298]))) == pytest.approx([72] * 5)
+    square_and_one = angular_gaps(at(np.array([0, 45, 90, 180, 270])))  # 5 directions, not a pentagon
+    assert sorted(square_and_one) == pytest.approx([45, 45, 90, 90, 90])
+    assert len(angular_gaps(at(np.array([0, 72, 144, 216, 288]), np.array([1, 1, 1, 1, 0.3])))) == 4  # one too short
