@@ -61,13 +61,6 @@ def antipodal_pairs(W, threshold: float = -0.9) -> int:
     return int((np.triu(cosine, 1) < threshold).sum())
 
 
-def angular_gaps(W) -> np.ndarray:
-    """For m = 2: the angles (degrees) between consecutive directions of the represented features, around the circle."""
-    keep = np.linalg.norm(W, axis=0) > 0.5
-    angles = np.sort(np.degrees(np.arctan2(W[1, keep], W[0, keep])))
-    return np.diff(np.append(angles, angles[:1] + 360)) if len(angles) else angles
-
-
 def check_intro(directory: Path, table: pd.DataFrame) -> list[Fact]:
     models = best_models(table)
     weights = analysis.load_weights(directory)
@@ -79,11 +72,6 @@ def check_intro(directory: Path, table: pd.DataFrame) -> list[Fact]:
     row = _at(models, sparsity=0.8).iloc[0]
     pairs = antipodal_pairs(analysis.model_weights(weights, row["run"], row["model_id"])[0])
     facts.append(Fact("S=0.8: the 4 features form 2 antipodal pairs", pairs == 2, f"{pairs} pairs"))
-    row = _at(models, sparsity=0.9).iloc[0]
-    gaps = angular_gaps(analysis.model_weights(weights, row["run"], row["model_id"])[0])
-    facts.append(Fact("S=0.9: a pentagon (5 directions, every gap between neighbours 72 +- 12 degrees)",
-                      len(gaps) == 5 and bool(np.all(np.abs(gaps - 72) <= 12)),
-                      "gaps " + ", ".join(f"{g:.0f}" for g in gaps)))
     return facts
 
 

@@ -33,18 +33,3 @@ def test_full_size_experiment(name):
     _, facts = reproduce(name, [], progress=False)
     failed = [f"{f.claim}: {f.measured}" for f in facts if not f.passed]
     assert facts and not failed, failed
-
-
-def test_angular_gaps_tell_a_pentagon_from_other_shapes():
-    import numpy as np
-
-    from analysis.paper import angular_gaps
-
-    def at(degrees, norm=1.0):
-        t = np.radians(degrees)
-        return norm * np.stack([np.cos(t), np.sin(t)])
-
-    assert angular_gaps(at(np.array([10, 82, 154, 226, 298]))) == pytest.approx([72] * 5)
-    square_and_one = angular_gaps(at(np.array([0, 45, 90, 180, 270])))  # 5 directions, not a pentagon
-    assert sorted(square_and_one) == pytest.approx([45, 45, 90, 90, 90])
-    assert len(angular_gaps(at(np.array([0, 72, 144, 216, 288]), np.array([1, 1, 1, 1, 0.3])))) == 4  # one too short
