@@ -67,7 +67,7 @@ def draw_vectors(ax, W, legend: bool = True) -> None:
         ax.axvline(0, color="0.85", lw=0.5, zorder=0)
     ax.tick_params(labelsize=6)
     if legend:
-        ax.legend(title="feature", fontsize=5, title_fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+        ax.legend(title="feature", fontsize=5, title_fontsize=6, loc="upper left", bbox_to_anchor=(1.3 if dims == 3 else 1.0, 1.0),
                   markerscale=0.5, frameon=False)
 
 
