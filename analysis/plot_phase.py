@@ -64,16 +64,20 @@ def plot_phase(cells: pd.DataFrame, table: pd.DataFrame, config: AnalysisConfig 
                         f"majority on {phases.agreement(cell, theory, 'majority'):.1%}")
 
             panels = (
-                (f"seeds averaged (mean colour, rule={config.rule}){suffix}", np.where(np.isnan(mean_rgb), 0.85, mean_rgb)),
-                (f"best seed (lowest {ranked_by}){suffix}", _phase_rgb(cell, "phase", density, relative)),
+                (f"seeds averaged (mean colour, rule={config.rule}){suffix}", np.where(np.isnan(mean_rgb), 0.85, mean_rgb), None),
+                (f"best seed (lowest {ranked_by}){suffix}", _phase_rgb(cell, "phase", density, relative), None),
                 (f"paper's theory (fixed candidates, closed forms)\n{versus('paper')}",
-                 _phase_rgb(cell, "phase_paper", density, relative)),
+                 _phase_rgb(cell, "phase_paper", density, relative), "phases_paper"),
                 (f"optimal theory (free norms and biases)\n{versus('optimal')}",
-                 _phase_rgb(cell, "phase_optimal", density, relative)),
+                 _phase_rgb(cell, "phase_optimal", density, relative), "phases_optimal"),
             )
-            for k, (name, colours) in enumerate(panels):
+            for k, (name, colours, tied) in enumerate(panels):
                 ax = fig.add_subplot(len(combos), len(panels), len(panels) * row + k + 1)
                 ax.pcolormesh(x_edges, y_edges, colours, shading="flat", edgecolors="0.8", linewidth=0.3)
+                ties = cell[cell[tied].str.contains("|", regex=False)] if tied in cell else cell.iloc[:0]
+                if len(ties):  # r = 1: mirror-image optima tie; the cell shows the first phase (phase.tied_phases)
+                    ax.scatter(ties["density"], ties["relative"], marker="x", s=8, color="0.3", linewidths=0.6,
+                               label="tie between relabelled features")
                 ax.set_xscale("log")
                 ax.set_yscale("log")
                 ax.set_xlim(x_edges[-1], x_edges[0])  # density 1 on the left, sparse on the right

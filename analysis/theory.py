@@ -20,7 +20,7 @@ import optax
 import pandas as pd
 
 from analysis.config import PhaseConfig, TheoryConfig
-from analysis.phase import classify
+from analysis.phase import tied_phases
 from sweep import metrics
 from sweep.exact import SMALL, expected_loss, feature_losses  # noqa: F401 (re-exported)
 
@@ -270,5 +270,5 @@ def phase_diagram(n_features: int, n_hidden: int, density, relative, phase: Phas
     table["relaxed_gain"] = 1 - loss / chosen["loss"].to_numpy()
     table["loss"], table["W"], table["b"] = loss, list(W), list(b)
     table["extra_norm"], table["extra_superposition"] = metrics.feature_norms(W)[:, -1], metrics.superposition(W)[:, -1]
-    table["phase"] = classify(table["extra_norm"], table["extra_superposition"], phase)
+    table["phase"], table["phases"] = tied_phases(W, table["relative"], phase)
     return table

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import PhaseConfig, TheoryConfig
-from analysis.phase import classify
-from sweep import metrics
+from analysis.phase import tied_phases
 
 
 def _dropped_loss(p):
@@ -85,9 +84,6 @@ def paper_phase_diagram(n_features: int, n_hidden: int, density, relative, phase
     winner = np.argmax(losses <= best + tie * np.abs(best), axis=1)
     table["candidate"] = [candidates[k].name for k in winner]
     table["loss"] = losses[np.arange(len(table)), winner]
-    phases = {}
-    for c in candidates:
-        W = np.asarray(c.W, np.float64)
-        phases[c.name] = str(classify(metrics.feature_norms(W)[-1], metrics.superposition(W)[-1], phase))
-    table["phase"] = table["candidate"].map(phases)
+    W = np.stack([np.asarray(candidates[k].W, np.float64) for k in winner])
+    table["phase"], table["phases"] = tied_phases(W, table["relative"], phase)
     return table

@@ -186,6 +186,7 @@ def test_agreement_counts_matching_cells():
                           "majority": ["not_represented", "superposition", "superposition"]})
     theoretical = cells[["density", "relative"]].assign(phase=["not_represented", "dedicated", "superposition"],
                                                         candidate="c", loss=1.0)
+    theoretical["phases"] = theoretical["phase"]
     merged = phase.with_theory(cells, theoretical, "optimal")
     assert phase.agreement(merged, "optimal") == pytest.approx(2 / 3)
     assert phase.agreement(merged, "optimal", "majority") == pytest.approx(2 / 3)

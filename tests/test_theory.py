@@ -207,3 +207,19 @@ def test_optimal_theory_is_never_above_the_papers(shape):
     assert np.all(optimal["loss"].to_numpy() <= paper["loss"].to_numpy() * (1 + 1e-9))
     # and it is strictly better somewhere: the two theories differ (docs/analysis.md)
     assert np.any(optimal["loss"].to_numpy() < paper["loss"].to_numpy() * 0.95)
+
+
+def test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell():
+    """At r = 1 relabelling the two features leaves the loss unchanged, so an optimum and its mirror image
+    tie (dense n=2: one feature kept, one dropped); every cell reports the tie and breaks it by PHASES order."""
+    from analysis.phase import agreement
+
+    density = np.geomspace(1, 0.75, 6)  # denser than both triple points: one feature kept, one dropped or weak
+    for table in (theory.phase_diagram(2, 1, density, [1.0]), theory_paper.paper_phase_diagram(2, 1, density, [1.0])):
+        assert set(table["phases"]) == {"not_represented|dedicated"}, table[["density", "phases"]]
+        assert set(table["phase"]) == {"not_represented"}
+    off = theory.phase_diagram(2, 1, density, [1.05])  # not tied: the extra feature's own phase only
+    assert not off["phases"].str.contains("|", regex=False).any()
+    cells = theory.phase_diagram(2, 1, density, [1.0]).rename(columns={"phase": "phase_optimal", "phases": "phases_optimal"})
+    cells["phase"] = ["dedicated", "not_represented", "dedicated", "dedicated", "not_represented", "superposition"]
+    assert agreement(cells, "optimal") == pytest.approx(5 / 6)
