@@ -33,3 +33,35 @@ def test_full_size_experiment(name):
     _, facts = reproduce(name, [], progress=False)
     failed = [f"{f.claim}: {f.measured}" for f in facts if not f.passed]
     assert facts and not failed, failed
+
+
+def test_angular_gaps_tell_a_pentagon_from_other_shapes():
+    import numpy as np
+
+    from analysis.paper import angular_gaps
+
+    def at(degrees, norm=1.0):
+        t = np.radians(degrees)
+        return norm * np.stack([np.cos(t), np.sin(t)])
+
+    assert angular_gaps(at(np.array([10, 82, 154, 226, 298]))) == pytest.approx([72] * 5)
+    square_and_one = angular_gaps(at(np.array([0, 45, 90, 180, 270])))  # 5 directions, not a pentagon
+    assert sorted(square_and_one) == pytest.approx([45, 45, 90, 90, 90])
+    assert len(angular_gaps(at(np.array([0, 72, 144, 216, 288]), np.array([1, 1, 1, 1, 0.3])))) == 4  # one too short
+
+
+def test_gallery_records_what_was_measured(tmp_path):
+    import json
+
+    from analysis.paper import Fact, record
+
+    run = tmp_path / "run"
+    for job, seconds in (("0", 10.0), ("1", 5.5)):
+        (run / job).mkdir(parents=True)
+        (run / job / "summary.json").write_text(json.dumps({"n_models": 360, "seconds": seconds}))
+    facts = [Fact("a claim", True, "3 of 3"), Fact("another claim", False, "1 of 3")]
+    results = record(tmp_path / "gallery", "phase_n3", ["seed=[0,1]"], run, facts, 42.0)
+    text = results.read_text()
+    assert "`python -m analysis.paper phase_n3 -- seed=[0,1]`" in text and "720 (2)" in text and "| 15.5 | 42 |" in text
+    assert "| a claim | PASS | 3 of 3 |" in text and "| another claim | FAIL | 1 of 3 |" in text
+    assert json.loads((tmp_path / "gallery" / "results" / "phase_n3.json").read_text())["training_s"] == 15.5
