@@ -15,7 +15,11 @@ from pathlib import Path
 import hydra
 import jax
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import CompactHydraException, MissingConfigException, OverrideParseException
+from hydra.errors import (
+    CompactHydraException,
+    MissingConfigException,
+    OverrideParseException,
+)
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
 HYDRA_FILES = {".hydra", "run.log", "main.log"}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
+STARTED = False  # set when a job starts: a ValueError after that is not about the command line
 
 
 def remove_if_untouched(run_dir: Path) -> None:
@@ -152,6 +157,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
+    global STARTED
+    STARTED = True
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         config = validate(cfg)
@@ -174,7 +181,8 @@ def hydra_error_message(error: Exception) -> str:
         group, _, name = error.missing_cfg_file.rpartition("/")
         return f"{group}={name!r} is not one of {', '.join(error.options)}"
     if isinstance(error, OverrideParseException):
-        return f"cannot parse {error.override!r}: {error.message.splitlines()[0]} (grammar: {GRAMMAR})"
+        detail = [line for line in error.message.splitlines() if not line.startswith(("Error parsing", "See "))]
+        return f"cannot parse {error.override!r}: {' '.join(detail) or 'bad syntax'} (grammar: {GRAMMAR})"
     if isinstance(cause, ValidationError) and cause.full_key:
         return f"{cause.full_key}={cause.value!r} has the wrong type: {str(cause.msg).splitlines()[0]}"
     if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and cause.full_key:
@@ -189,13 +197,17 @@ def hydra_error_message(error: Exception) -> str:
 def cli() -> None:
     """`python -m sweep.run`: Hydra's errors about the command line are one line and exit 2, as ours are.
 
-    HYDRA_FULL_ERROR=1 makes Hydra raise them instead of printing its multi-line report; any other
-    error keeps its full traceback (exit 1).
+    HYDRA_FULL_ERROR=1 makes Hydra raise them instead of printing its multi-line report. Any other
+    error, a ValueError once training has started, and every error when the user set HYDRA_FULL_ERROR=1
+    keep their full traceback (exit 1).
     """
+    full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         main()
-    except CompactHydraException as error:
+    except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
+        if full_error or (isinstance(error, ValueError) and STARTED):
+            raise
         print(f"config error: {hydra_error_message(error)}", file=sys.stderr)
         sys.exit(2)
 

@@ -50,10 +50,27 @@ def test_bad_config_is_refused_with_a_message_naming_the_key(overrides, message)
     ],
 )
 def test_cli_exits_non_zero_with_one_line_and_writes_nothing(tmp_path, args, key):
-    result = run_cli([*args, "steps=10"], cwd=tmp_path)
+    assert_one_line_exit_2_nothing_written(run_cli([*args, "steps=10"], cwd=tmp_path), tmp_path, key)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["foo=1"], "foo is not a config key"),
+        (["model.n_hidden=abc"], "model.n_hidden='abc' has the wrong type: Value 'abc' of type 'str' could not be"),
+        (["experiment=nope"], "experiment='nope' is not one of basic, basic_large, "),
+        (["-m", "seed=0,1", "model.n_hidden=1,abc"], "model.n_hidden='abc' has the wrong type"),
+    ],
+)
+def test_hydras_own_errors_are_one_line_and_exit_2(tmp_path, args, message):
+    """Unknown keys, wrong types, missing configs: Hydra's multi-line report becomes one line (sweep.run.cli)."""
+    assert_one_line_exit_2_nothing_written(run_cli(args, cwd=tmp_path), tmp_path, message)
+
+
+def assert_one_line_exit_2_nothing_written(result, tmp_path, key):
     assert result.returncode == 2
     error_lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert error_lines == [f"config error: {error_lines[0].removeprefix('config error: ')}"]
     assert key in error_lines[0]
-    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    leftovers = list(tmp_path.rglob("*"))  # no file, and no dir either
     assert leftovers == [], leftovers

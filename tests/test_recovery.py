@@ -55,26 +55,29 @@ def test_a_matching_checkpoint_is_still_resumed(clean, tmp_path):
     np.testing.assert_array_equal(result.W, reference.W)
 
 
-def test_a_complete_run_of_other_code_is_refused_unless_asked(tmp_path):
-    cfg = make_config(steps=20, batch_size=16, exec={"log_every": 10})
-    summary = run(cfg, tmp_path, "")
-    assert summary["code_version"] == code_version()
-    assert code_version().startswith("0.1.0+") and len(code_version().split("+")[1]) == 12
-    assert run(cfg, tmp_path, "")["reused"]  # same config, same code
-    (tmp_path / "summary.json").write_text(json.dumps({**summary, "code_version": "0.0.9+000000000000"}))
-    with pytest.raises(ConfigError) as error:
-        run(cfg, tmp_path, "")
-    assert "made by other code (0.0.9+000000000000" in str(error.value)
-    assert "exec.reuse_other_code=true" in str(error.value) and "\n" not in str(error.value)
-    reuse = make_config(steps=20, batch_size=16, exec={"log_every": 10, "reuse_other_code": True})
-    assert run(reuse, tmp_path, "")["reused"]
+SMALL = {"steps": 20, "batch_size": 16, "exec": {"log_every": 10}}
 
 
 @pytest.fixture(scope="module")
 def one_run(tmp_path_factory):
     directory = tmp_path_factory.mktemp("one_run")
-    run(make_config(steps=20, batch_size=16, exec={"log_every": 10}), directory, "")
+    run(make_config(**SMALL), directory, "")
     return directory
+
+
+def test_a_complete_run_of_other_code_is_refused_unless_asked(one_run, tmp_path):
+    shutil.copytree(one_run, tmp_path / "run")
+    cfg = make_config(**SMALL)
+    summary = run(cfg, tmp_path / "run", "")  # same config, same code: reused
+    assert summary["reused"] and summary["code_version"] == code_version()
+    assert code_version().startswith("0.1.0+") and len(code_version().split("+")[1]) == 12
+    old = {k: v for k, v in summary.items() if k != "reused"}
+    (tmp_path / "run" / "summary.json").write_text(json.dumps({**old, "code_version": "0.0.9+000000000000"}))
+    with pytest.raises(ConfigError) as error:
+        run(cfg, tmp_path / "run", "")
+    assert "made by other code (0.0.9+000000000000" in str(error.value)
+    assert "exec.reuse_other_code=true" in str(error.value) and "\n" not in str(error.value)
+    assert run(make_config(**{**SMALL, "exec": {**SMALL["exec"], "reuse_other_code": True}}), tmp_path / "run", "")["reused"]
 
 
 @pytest.mark.parametrize("file,loader", [("results.parquet", analysis.load), ("weights.npz", analysis.load_weights)])
