@@ -28,9 +28,9 @@ def test_small_experiment_shows_the_papers_facts(name, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPERIMENTS.items() if not e.findings))  # blog: test_blog.py
-def test_full_size_experiment(name):
-    """Paper scale: writes into outputs/paper/ (reused if already there)."""
-    _, facts = reproduce(name, [], progress=False)
+def test_full_size_experiment(name, tmp_path):
+    """Paper scale, trained afresh by this code (a run in outputs/paper/ may come from other code)."""
+    _, facts = reproduce(name, [], root=tmp_path, progress=False)
     failed = [f"{f.claim}: {f.measured}" for f in facts if not f.passed]
     assert facts and not failed, failed
 
