@@ -100,7 +100,7 @@ def dry_run(config: Config, run_dir: Path) -> dict:
     check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size())
     per_model = bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size())
     state = ("complete: would be reused" if complete_run(run_dir, config) else
-             "has a checkpoint: would resume from it" if (run_dir / CHECKPOINT).exists() else "would train")
+             "has a checkpoint: would resume from it if it matches" if (run_dir / CHECKPOINT).exists() else "would train")
     print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
           f"batch {config.batch_size}, {config.steps:,} steps) in 1 compiled program, ~{len(grid) * per_model / 2**20:,.3g} MB "
           f"of {available_bytes() / 2**30:,.1f} GB available; {run_dir}: {state}; nothing compiled or written")
