@@ -82,7 +82,9 @@ def make_optimizer(lr, weight_decay, optim: OptimConfig, steps: int) -> optax.Gr
     if optim.schedule == "cosine":
         lr = optax.cosine_decay_schedule(lr, steps)
     elif optim.schedule == "warmup_cosine":
-        lr = optax.warmup_cosine_decay_schedule(0.0, lr, optim.warmup_steps, steps)
+        # the unit schedule times lr: optax's own would branch in Python on a traced (per-model) peak lr
+        unit, peak = optax.warmup_cosine_decay_schedule(0.0, 1.0, optim.warmup_steps, steps), lr
+        lr = lambda count: peak * unit(count)  # noqa: E731
     return optax.adamw(lr, b1=optim.b1, b2=optim.b2, eps=optim.eps, weight_decay=weight_decay)
 
 
