@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 import analysis
 from analysis.phase import agreement, compare
 from sweep import model
-from sweep.config import Config
+from sweep.config import build
 from sweep.run import run
 
 
@@ -34,10 +34,10 @@ class _Untruncated:
 
 
 def train(out: Path, steps: int, untruncated: bool):
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {
+    cfg = build({
         "exec": {"progress": False, "plots": False}, "model": {"n_features": 3, "n_hidden": 2},
         "importance": {"kind": "extra", "relative": "${geomspace:0.1,10,12}"}, "sparsity": None,
-        "density": "${geomspace:1,0.01,12}", "seed": list(range(10)), "steps": steps}))
+        "density": "${geomspace:1,0.01,12}", "seed": list(range(10)), "steps": steps})
     original = model.nn
     model.nn = _Untruncated() if untruncated else original
     try:

@@ -35,13 +35,12 @@ def case_config(case: str, steps: int, batch_size: int, rng: str) -> dict:
 def measure(case: str, steps: int, batch_size: int, rng: str) -> dict:
     import jax
     import jax.numpy as jnp
-    from omegaconf import OmegaConf
 
-    from sweep.config import Config
+    from sweep.config import build
     from sweep.grid import build_grid
     from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
 
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), case_config(case, steps, batch_size, rng)))
+    cfg = build(case_config(case, steps, batch_size, rng))
     init, run_steps, _ = compile_group(Trainer(cfg))
     grid = build_grid(cfg)
     n_models = len(grid)

@@ -274,3 +274,12 @@ def geomspace(start: float, stop: float, num: int) -> list[float]:
 
 
 register_configs()
+
+
+def build(*overrides) -> Config:
+    """A validated Config from the schema's defaults and nested override dicts (or DictConfigs), merged in order.
+
+    The one way to build a Config in code (tests, benchmarks); `python -m sweep.run` gets the same
+    validation from Hydra's composed config through `OmegaConf.to_object`.
+    """
+    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), *overrides))

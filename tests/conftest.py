@@ -3,18 +3,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 
-from sweep.config import Config
+from sweep.config import Config, build
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_config(**overrides) -> Config:
     """A validated Config from nested overrides (the same gate `python -m sweep.run` uses)."""
-    base = {"exec": {"progress": False, "plots": False}}
-    merged = OmegaConf.merge(OmegaConf.structured(Config), base, overrides)
-    return OmegaConf.to_object(merged)
+    return build({"exec": {"progress": False, "plots": False}}, overrides)
 
 
 def run_cli(args, cwd, env_extra=None, timeout=300):

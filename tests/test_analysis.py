@@ -13,9 +13,8 @@ from analysis import phase, theory
 from analysis.aggregate import aggregate, cell_columns, select_seeds
 from analysis.config import AnalysisConfig, PhaseConfig, TheoryConfig
 from sweep import metrics
-from sweep.config import Config
+from sweep.config import build
 from sweep.run import run
-
 
 # ----------------------------------------------------------------------------- metrics by hand
 
@@ -208,7 +207,7 @@ def test_config_validation():
 
 
 def train(path, overrides):
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {"exec": {"progress": False, "plots": False}}, overrides))
+    cfg = build({"exec": {"progress": False, "plots": False}}, overrides)
     run(cfg, path, OmegaConf.to_yaml(cfg))
     return path
 

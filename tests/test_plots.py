@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from analysis.plot import plot_run
-from sweep.config import Config
+from sweep.config import build
 from sweep.run import run
 from tests.conftest import ROOT, run_cli
 
@@ -18,7 +18,7 @@ ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionali
 
 
 def train(path, overrides):
-    cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), {"exec": {"progress": False, "plots": False}}, overrides))
+    cfg = build({"exec": {"progress": False, "plots": False}}, overrides)
     run(cfg, path, OmegaConf.to_yaml(cfg))
     return path
 
