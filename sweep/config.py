@@ -73,6 +73,8 @@ def check_choice(key: str, value: Any, allowed: tuple) -> None:
 
 
 def check_int(key: str, value: Any, low: int) -> None:
+    if isinstance(value, (list, tuple, ListConfig)) and not value:
+        raise ConfigError(f"{key} is an empty list; give at least one value")
     for v in as_list(value) or [None]:
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise ConfigError(f"{key}={v!r} must be an integer >= {low}")

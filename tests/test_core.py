@@ -1,0 +1,330 @@
+"""Hand values for the core modules, written against the mutants `python -m tests.mutate` found surviving
+(docs/testing.md): the grid, the final evaluation, the metrics, the memory estimate, the sweeper's grouping,
+the phase rule, seed aggregation and the theory's candidates. Every expectation is a number worked out by
+hand or a rule quoted from the README, never a value read back from the code under test."""
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from analysis import phase, theory, theory_paper
+from analysis.aggregate import aggregate, per_model, ranking_loss, select_seeds
+from analysis.config import PhaseConfig, TheoryConfig
+from hydra_plugins.fused_sweeper.fused_sweeper import group_overrides
+from sweep import memory, metrics
+from sweep.config import ConfigError
+from sweep.grid import FUSED_AXES, GROUP_COLUMNS, build_grid, importance_vector
+from sweep.train import final_evaluation
+from tests.conftest import make_config
+
+# The README's list of keys that "may be a list; every combination is trained at once, in one compiled program".
+README_FUSED = ("seed", "sparsity", "density", "importance.decay", "importance.value", "importance.relative", "optim.lr",
+                "optim.weight_decay")
+# ... and of keys that "change shapes or code" and split a sweep into groups (as table columns).
+README_GROUPS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "importance_kind",
+                 "schedule")
+
+
+# ----------------------------------------------------------------------------- the grid
+
+
+def test_grid():
+    assert set(FUSED_AXES) == set(README_FUSED)
+    assert set(README_GROUPS) <= set(GROUP_COLUMNS)
+    np.testing.assert_allclose(importance_vector("geometric", 4, 0.5), [1, 0.5, 0.25, 0.125])
+    np.testing.assert_allclose(importance_vector("constant", 3, 2.5), [2.5, 2.5, 2.5])
+    np.testing.assert_allclose(importance_vector("extra", 3, 4.0), [1, 1, 4])
+    np.testing.assert_allclose(importance_vector("list", 3, None, [3, 1, 2]), [3, 1, 2])
+    cfg = make_config(sparsity=[0.0, 0.75], seed=[2, 0], importance={"decay": [0.5, 1.0]}, optim={"lr": [1e-3, 1e-2],
+                      "weight_decay": [0.0, 0.1]}, model={"n_features": 3, "n_hidden": 1, "kind": "linear"}, batch_size=16,
+                      steps=7, data={"distribution": "normal", "rng": "threefry"})
+    grid = build_grid(cfg)
+    assert len(grid) == 2 * 2 * 2 * 2 * 2
+    c = grid.coords
+    # rows: seed, density, importance, lr, weight decay (the last axis fastest), in the order given
+    assert c["seed"].tolist()[:16] == [2] * 16 and c["seed"].tolist()[16:] == [0] * 16
+    assert c["sparsity"].tolist()[:8] == [0.0] * 8 and c["sparsity"].tolist()[8:16] == [0.75] * 8
+    np.testing.assert_allclose(c["density"], 1 - c["sparsity"])
+    assert c["weight_decay"].tolist()[:4] == [0.0, 0.1, 0.0, 0.1] and c["lr"].tolist()[:4] == [1e-3, 1e-3, 1e-2, 1e-2]
+    assert c["importance_decay"].tolist()[:8] == [0.5] * 4 + [1.0] * 4
+    np.testing.assert_allclose(grid.density[8], [0.25] * 3)
+    np.testing.assert_allclose(grid.importance[0], [1, 0.5, 0.25])
+    np.testing.assert_allclose(grid.importance[4], [1, 1, 1])
+    np.testing.assert_allclose(grid.lr, c["lr"], rtol=1e-7)
+    np.testing.assert_allclose(grid.weight_decay, c["weight_decay"], rtol=1e-7)
+    assert grid.seed.tolist() == c["seed"].tolist()
+    for column, value in (("model_kind", "linear"), ("n_features", 3), ("n_hidden", 1), ("batch_size", 16), ("steps", 7),
+                          ("distribution", "normal"), ("rng", "threefry"), ("importance_kind", "geometric"),
+                          ("schedule", "constant")):
+        assert (c[column] == value).all(), column
+    # streams: the data stream is a function of the density only, the initialisation one of every coordinate
+    assert grid.data_stream[0] == zlib.crc32(b"1") and grid.data_stream[8] == zlib.crc32(b"0.25")
+    assert len(set(zip(grid.seed, grid.stream))) == 32 and len(set(grid.stream)) == 16
+    assert grid.block_size() == 8  # importance x lr x weight decay share one (seed, density) stream
+    sub = grid.select([3, 1])
+    assert sub.coords["weight_decay"].tolist() == [0.1, 0.1] and sub.coords.index.tolist() == [0, 1]
+    assert sub.stream.tolist() == [grid.stream[3], grid.stream[1]] and sub.lr.tolist() == [grid.lr[3], grid.lr[1]]
+    assert grid.select(np.arange(0)).block_size() == 1 and grid.select([0, 8]).block_size() == 1
+    assert grid.chunk_bounds(4) == [(0, 8), (8, 16), (16, 24), (24, 32)]
+    assert grid.chunk_bounds(3) == [(0, 16), (16, 24), (24, 32)]
+    assert [len(grid.chunk(k, 4)) for k in range(4)] == [8, 8, 8, 8]
+    # density given directly; per-feature sparsity
+    dense = build_grid(make_config(density=[0.5, 0.1], seed=0))
+    np.testing.assert_allclose(dense.coords["sparsity"], [0.5, 0.9])
+    np.testing.assert_allclose(dense.density[:, 0], [0.5, 0.1], rtol=1e-7)
+    per = build_grid(make_config(data={"feature_sparsity": [0.0, 0.5, 0.9, 0.2, 0.75]}))
+    np.testing.assert_allclose(per.density[0], [1.0, 0.5, 0.1, 0.8, 0.25], rtol=1e-6)
+    assert per.coords["density"].isna().all() and per.coords["sparsity"].isna().all()
+    default = build_grid(make_config())
+    np.testing.assert_allclose(default.coords["sparsity"], [0.0, 0.7, 0.8, 0.9, 0.97, 0.99])
+    for kind, key, values in (("constant", "value", [0.5, 2.0]), ("extra", "relative", [0.5, 2.0])):
+        g = build_grid(make_config(importance={"kind": kind, key: values}, model={"n_features": 2, "n_hidden": 1}))
+        assert g.coords[f"importance_{key}"].tolist()[:2] == values
+        assert g.block_size() == 2
+
+
+# ----------------------------------------------------------------------------- the final evaluation
+
+
+class _Exec:
+    def __init__(self, eval_batches, eval_rel_se, eval_max_batches):
+        self.eval_batches, self.eval_rel_se, self.eval_max_batches = eval_batches, eval_rel_se, eval_max_batches
+
+
+class _Cfg:
+    def __init__(self, **exec_):
+        self.exec = _Exec(**exec_)
+
+
+def test_final_evaluation():
+    """The doubling rule with per-batch losses chosen by hand: model 0 is steady, model 1 noisy, model 2 diverged."""
+    losses = np.stack([np.full(64, 0.5), 1.0 + np.tile([-0.3, 0.3], 32), np.full(64, np.nan)])
+    calls = []
+
+    def evaluate(params, stacked, first):
+        calls.append(int(first))
+        return losses[:, first:first + 4]
+
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=64),
+                                       lambda a: np.asarray(a))
+    # model 1 (mean 1): se = 0.3 / sqrt(n - 1) <= 0.05 first at n = 64 (n = 32: 0.0539)
+    assert count == 64 and calls == list(range(0, 64, 4))
+    assert mean[0] == 0.5 and se[0] == 0.0 and np.isnan(mean[2])
+    assert mean[1] == pytest.approx(losses[1].mean())
+    assert mean[1] == 1.0 and se[1] == pytest.approx(0.3 / np.sqrt(63))
+    calls.clear()
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=16),
+                                       lambda a: np.asarray(a))
+    assert count == 16 and calls == [0, 4, 8, 12] and mean[1] == pytest.approx(losses[1, :16].mean())
+    calls.clear()
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=1.0, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count == 4 and calls == [0]  # quiet enough at once
+    _, se, count = final_evaluation(lambda p, s, f: losses[:, f:f + 1], None, None,
+                                    _Cfg(eval_batches=1, eval_rel_se=0.05, eval_max_batches=1), lambda a: np.asarray(a))
+    assert count == 1 and np.isinf(se).all()  # one batch: no standard error
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_metrics():
+    assert metrics.REPRESENTED_NORM == 0.5  # the README's cut
+    W = np.array([[3.0, 0.0, 1.0, 0.0], [4.0, 0.0, 0.0, 0.5]])  # norms 5, 0, 1, 0.5
+    np.testing.assert_allclose(metrics.feature_norms(W), [5, 0, 1, 0.5])
+    np.testing.assert_array_equal(metrics.represented(W), [True, False, True, False])  # 0.5 is not above 0.5
+    o = metrics.overlaps(W)  # (W_i_hat . W_j)
+    np.testing.assert_allclose(o[0], [5, 0, 0.6, 0.4])
+    np.testing.assert_allclose(o[1], [0, 0, 0, 0])  # zero column: zero row
+    np.testing.assert_allclose(o[2], [3, 0, 1, 0])
+    np.testing.assert_allclose(metrics.superposition(W), [0.36 + 0.16, 0, 9, 16])
+    np.testing.assert_allclose(metrics.interference(W), [3 + 2, 0, 3, 2])
+    # D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2
+    np.testing.assert_allclose(metrics.dimensionality(W), [25 / 25.52, 0, 1 / 10, 0.25 / 16.25])
+    assert metrics.dimensions_per_feature(W) == pytest.approx(2 / 26.25)
+    angles = metrics.pairwise_angles(W)
+    assert angles[0, 2] == pytest.approx(np.degrees(np.arccos(0.6))) and angles[2, 3] == pytest.approx(90)
+    assert np.isnan(angles[1]).all()
+    stacked = np.stack([W, -2 * W])
+    np.testing.assert_allclose(metrics.superposition(stacked)[1], metrics.superposition(W) * 4)
+    np.testing.assert_allclose(metrics.dimensionality(stacked)[1], metrics.dimensionality(W))
+    np.testing.assert_allclose(metrics.dimensions_per_feature(stacked), [2 / 26.25, 2 / 105])
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def test_memory(monkeypatch):
+    # 4 bytes x (3.5 + 1.5/block batch tensors + 8 parameter copies) + 1 kB (sweep/memory.py's bound)
+    assert memory.bytes_per_model(5, 2, 1024) == 4 * (5 * 5120 + 8 * 15) + 1024
+    assert memory.bytes_per_model(3, 2, 100, block=4) == 4 * (300 * 31 // 8 + 8 * 9) + 1024
+    per = memory.bytes_per_model(5, 2, 1024)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 * per)
+    memory.check_fits(10, 5, 2, 1024)  # exactly fits
+    with pytest.raises(ConfigError, match="11 models"):
+        memory.check_fits(11, 5, 2, 1024)
+    assert memory.models_per_chunk(5, 2, 1024, 10**6, per, None) == 1  # the budget holds exactly one
+    # a short run: the cache would allow 10, the overhead rule asks for ceil(2.5 / 0.1 x 1.5e8 / (1000 x 5120)) = 733
+    assert memory.models_per_chunk(5, 2, 1024, 1000, 10**6 * per, 10 * per) == math.ceil(25 * 1.5e8 / (1000 * 5120))
+    block = memory.bytes_per_model(2, 1, 1024, 8)
+    assert memory.models_per_chunk(2, 1, 1024, 10**6, 10**6 * block, 100 * block, block=8) == 48  # half the cache: 50 -> 6 blocks
+    assert memory.models_per_chunk(2, 1, 1024, 10**6, 10**6 * block, 10 * block, block=8) == 5  # less than a block
+
+
+# ----------------------------------------------------------------------------- the sweeper's groups
+
+
+def plan(*args):
+    return group_overrides(OverridesParser.create().parse_overrides(list(args)), FUSED_AXES)
+
+
+@pytest.mark.parametrize("key", README_FUSED)
+def test_sweeper(key):
+    """Each fused key's sweep is one list override: one group, as many points as values."""
+    values = "0,1,2" if key == "seed" else "0.5,0.25,0.125"
+    groups, points = plan(f"{key}={values}", "model.n_hidden=1,2")
+    assert points == 6 and len(groups) == 2
+    listed = f"{key}=[{values}]"
+    assert all(listed in g for g in groups), groups
+    other = {"sparsity": "density=null", "density": "sparsity=null"}.get(key)
+    assert all((other in g) == (other is not None) for g in groups) if other else True
+    if key in ("sparsity", "density"):
+        assert all(other in g for g in groups)
+    # repeated values across list items are kept once; a plain value stays a plain override
+    groups, points = plan(f"{key}=[0,1],[1,0]" if key == "seed" else f"{key}=[0.5,0.25],[0.25,0.1]")
+    assert points == 2 and len(groups) == 1
+    assert groups[0][0] == (f"{key}=[0,1]" if key == "seed" else f"{key}=[0.5,0.25,0.1]")
+    assert plan(f"{key}=1")[0][0][0] == f"{key}=1"
+
+
+def test_sweeper_nulls_only_a_density_key_that_is_set():
+    assert plan("sparsity=null", "seed=0,1")[0] == [["sparsity=null", "seed=[0,1]"]]
+    assert plan("density=null")[0] == [["density=null"]]
+    assert plan("sparsity=0.5", "density=null")[0] == [["sparsity=0.5", "density=null"]]
+
+
+# ----------------------------------------------------------------------------- phases
+
+
+def test_phase():
+    assert (PhaseConfig().norm, PhaseConfig().superposition) == (0.5, 0.25)  # the README's rule
+    norm = [0.5, 0.51, 1.0, 1.0, 1.0, 1.0]
+    sup = [2.0, 0.0, 0.24, 0.26, 0.5, 1.0]  # 0.5: a triangle; 1.0: an antipodal pair
+    assert list(phase.classify(norm, sup)) == ["not_represented", "dedicated", "dedicated", "superposition",
+                                               "superposition", "superposition"]
+    # colour: saturation by norm (full at 1), hue blue -> red by superposition (full at 0.5)
+    np.testing.assert_allclose(phase.colour(1.0, 0.25), (phase.BLUE + phase.RED) / 2)
+    np.testing.assert_allclose(phase.colour(2.0, 3.0), phase.RED)
+    np.testing.assert_allclose(phase.colour(0.25, 0.0), 0.75 * phase.WHITE + 0.25 * phase.BLUE)
+    np.testing.assert_allclose(phase.colour([0.0, -1.0], [0.5, -1.0]), [phase.WHITE, phase.WHITE])
+    np.testing.assert_allclose(phase.phase_colour([["dedicated", "superposition"]]), [[phase.BLUE, phase.RED]])
+    # at r = 1 mirror images tie: every phase a feature has; elsewhere the extra feature's own
+    W = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, -1.0]]])
+    ph, sets = phase.tied_phases(W, [1.0, 2.0, 1.0])
+    assert sets == ["not_represented|dedicated", "not_represented", "superposition"]
+    assert list(ph) == ["not_represented", "not_represented", "superposition"]
+    cells = pd.DataFrame({"phase": ["dedicated", "dedicated", "superposition"], "majority": ["dedicated"] * 3,
+                          "phase_optimal": ["dedicated", "superposition", "superposition"],
+                          "phases_optimal": ["not_represented|dedicated", "superposition", "superposition"]})
+    assert phase.agreement(cells) == pytest.approx(2 / 3) and phase.agreement(cells, empirical="majority") == pytest.approx(1 / 3)
+    assert math.isnan(phase.agreement(cells.iloc[:0]))
+    assert phase.agreement(cells.drop(columns="phases_optimal").assign(phase_paper=cells["phase"]), "paper") == 1.0
+
+
+def phase_rows(**change):
+    """A 2 x 2 phase-change grid of n=2, m=1 models (2 seeds per cell), as the tidy table stores it."""
+    rows = []
+    for model_id, (density, relative, seed) in enumerate((d, r, s) for d in (1.0, 0.1) for r in (0.5, 2.0) for s in (0, 1)):
+        for feature in range(2):
+            rows.append({"run": ".", "model_id": model_id, "feature": feature, "seed": seed, "density": density,
+                         "sparsity": 1 - density, "lr": 1e-3, "weight_decay": 0.01, "importance_relative": relative,
+                         "model_kind": "relu", "n_features": 2, "n_hidden": 1, "batch_size": 8, "steps": 10,
+                         "distribution": "uniform", "rng": "fast", "importance_kind": "extra", "schedule": "constant",
+                         "loss": 0.1 + seed, "status": "ok", "norm": 1.0, "superposition": 0.0, "importance": 1.0,
+                         "represented": True, "bias": 0.0, "dimensionality": 1.0, "dims_per_feature": 1.0, "n_represented": 2})
+    table = pd.DataFrame(rows)
+    for column, value in change.items():
+        table[column] = value
+    return table
+
+
+def test_phase_applies_only_to_phase_change_runs():
+    assert phase.applies(phase_rows())
+    assert not phase.applies(phase_rows().drop(columns="importance_relative"))
+    assert not phase.applies(phase_rows(importance_kind="geometric"))
+    assert not phase.applies(phase_rows(n_features=5))
+    assert not phase.applies(phase_rows(distribution="normal"))
+    assert not phase.applies(phase_rows(model_kind="linear"))
+    assert not phase.applies(phase_rows(density=0.5))
+    assert not phase.applies(phase_rows(importance_relative=2.0))
+    three = phase_rows(n_features=3, n_hidden=2)
+    assert phase.applies(three)
+    mixed = phase_rows()
+    mixed.loc[mixed["feature"] == 1, "density"] = 0.3  # per-feature densities: no shared density per model
+    assert not phase.applies(mixed)
+    cells = phase.cell_phases(phase_rows(), "paper")
+    assert len(cells) == 4 and (cells["n_seeds"] == 2).all() and (cells["best_seed"] == 0).all()
+    assert (cells["phase"] == "dedicated").all() and (cells["ranked_by"] == "loss").all()
+
+
+# ----------------------------------------------------------------------------- seed aggregation
+
+
+def test_aggregate():
+    table = phase_rows()
+    table["exact_loss"] = np.where(table["seed"] == 0, 0.9, 0.2)  # exact losses rank seed 1 first where finite ...
+    table.loc[table["density"] == 0.1, "exact_loss"] = np.nan  # ... else the evaluated loss (seed 0 first)
+    np.testing.assert_allclose(ranking_loss(table), np.where(table["density"] == 1.0, table["exact_loss"], table["loss"]))
+    best = select_seeds(table, "best")
+    used = best[best["used"]].drop_duplicates("model_id")
+    assert sorted(zip(used["density"], used["seed"])) == [(0.1, 0), (0.1, 0), (1.0, 1), (1.0, 1)]
+    paper = aggregate(table, "paper")  # two seeds: drop the worse one
+    assert (paper["n_seeds"] == 1).all() and (paper["n_trained"] == 2).all()
+    mean = aggregate(table.assign(norm=table["seed"] * 2.0 + 1.0), "mean")
+    assert (mean["norm"] == 2.0).all() and (mean["seeds"] == "0,1").all() and (mean["rule"] == "mean").all()
+    assert len(per_model(table)) == 8 and "norm" not in per_model(table) and "loss" in per_model(table)
+    assert set(aggregate(table, "best")["exact_loss"].dropna()) == {0.2}
+
+
+# ----------------------------------------------------------------------------- theory
+
+
+def test_theory():
+    np.testing.assert_allclose(theory.ignored_feature_loss(0.5), 0.5 / 3 - 0.0625)
+    np.testing.assert_allclose(theory.extra_importance(3, [2.0, 0.5]), [[1, 1, 2], [1, 1, 0.5]])
+    p, r = np.array([0.05, 0.5, 1.0]), np.array([0.5, 2.0, 1.0])
+    solutions = theory.candidate_solutions(2, 1, p, r, TheoryConfig(steps=150)).set_index(["candidate", "density"])
+    ignored, dedicated = solutions.loc["ignored"], solutions.loc["dedicated"]
+    # closed forms (mean over the 2 features): the dropped feature loses importance x (p/3 - p^2/4)
+    np.testing.assert_allclose(ignored["loss"], r * (p / 3 - p**2 / 4) / 2, rtol=1e-9)
+    np.testing.assert_allclose(dedicated["loss"], (p / 3 - p**2 / 4) / 2, rtol=1e-9)
+    np.testing.assert_allclose(np.stack(ignored["b"]), np.stack([[0, q / 2] for q in p]))
+    assert (ignored["extra_norm"] == 0).all() and (dedicated["extra_norm"] == 1).all()
+    antipodal = solutions.loc["antipodal"]
+    assert (antipodal["loss"] <= (1 + r) * p**2 / 6 / 2 + 1e-12).all()  # never worse than the paper's W = [1, -1]
+    names3 = [c.name for c in theory.CANDIDATES[(3, 2)]]
+    assert names3 == ["ignored", "dedicated", "dedicated_antipodal", "antipodal", "triangle"]
+    sol3 = theory.candidate_solutions(3, 2, [0.3], [1.5], TheoryConfig(steps=150)).set_index("candidate")
+    W = {name: np.asarray(sol3.loc[name, "W"]) for name in names3}
+    np.testing.assert_allclose(W["ignored"], [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_allclose(W["dedicated"], [[1, 0, 0], [0, 0, 1]])
+    assert np.linalg.norm(W["dedicated_antipodal"][:, 2]) == pytest.approx(1)
+    assert sol3.loc["dedicated_antipodal", "extra_superposition"] == 0
+    assert sol3.loc["antipodal", "extra_superposition"] > 0.9 and np.linalg.norm(W["antipodal"][:, 0]) == pytest.approx(1)
+    np.testing.assert_allclose(sol3.loc["dedicated", "loss"], (0.3 / 3 - 0.09 / 4) / 3, rtol=1e-9)
+    np.testing.assert_allclose(sol3.loc["ignored", "loss"], 1.5 * (0.3 / 3 - 0.09 / 4) / 3, rtol=1e-9)
+    with pytest.raises(ValueError, match="n_features=4"):
+        theory.candidate_solutions(4, 2, [0.5], [1.0])
+    # the paper's diagram: closed forms at one cell, winner and ties by hand
+    table = theory_paper.paper_phase_diagram(2, 1, [0.5], [1.0, 3.0])
+    q = 0.5 / 3 - 0.0625
+    np.testing.assert_allclose(table["loss_ignored"], [q / 2, 3 * q / 2])
+    np.testing.assert_allclose(table["loss_antipodal"], [2 * 0.25 / 6 / 2, 4 * 0.25 / 6 / 2])
+    np.testing.assert_allclose(table["loss_dedicated"], [q / 2, q / 2])
+    assert table["candidate"].tolist() == ["antipodal", "dedicated"]  # r = 3: q/2 = 0.052 < 4 x 0.25/6/2 = 0.083
+    assert table["phase"].tolist() == ["superposition", "dedicated"]
