@@ -226,6 +226,8 @@ class Config:
 
 # Settings that never change a model's result (left out of the fingerprint and the run name).
 PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")
+# Where a multirun's job sits in the plan (set by the fused sweeper; the job's dir already names it).
+PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
 
 
 def config_fingerprint(config: Config) -> str:
@@ -265,6 +267,8 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("run_name", run_name, replace=True)
     OmegaConf.register_new_resolver("geomspace", geomspace, replace=True)
     OmegaConf.register_new_resolver("unless_dry_run", lambda dry_run, value: None if dry_run else value, replace=True)
+    # conf/config.yaml's override_dirname.exclude_keys: the run name ignores exactly these keys
+    OmegaConf.register_new_resolver("run_name_ignores", lambda: [*PRESENTATION_KEYS, *PLACEMENT_KEYS], replace=True)
 
 
 def geomspace(start: float, stop: float, num: int) -> list[float]:

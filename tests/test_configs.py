@@ -50,6 +50,16 @@ def test_default_config_and_callback():
     assert Path(cfg.hydra.run.dir).name == "default"
 
 
+def test_run_names_ignore_exactly_the_keys_that_do_not_change_results():
+    """The YAML's exclude_keys is the Python list (one definition), and a presentation key leaves the run dir alone."""
+    from sweep.config import PLACEMENT_KEYS, PRESENTATION_KEYS
+
+    cfg = composed(hydra=True)
+    assert list(cfg.hydra.job.config.override_dirname.exclude_keys) == [*PRESENTATION_KEYS, *PLACEMENT_KEYS]
+    quiet = composed(["seed=3", "exec.progress=false", "exec.checkpoint_every=7"], hydra=True)
+    assert Path(quiet.hydra.run.dir).name == Path(composed(["seed=3"], hydra=True).hydra.run.dir).name != "default"
+
+
 def test_engine_never_imports_the_analysis():
     """Dependencies point one way: analysis/ reads what sweep/ wrote; the engine and plugin import no analysis."""
     import ast
