@@ -48,8 +48,9 @@ def dimensionality(W):
 
 
 def dimensions_per_feature(W):
-    """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature."""
-    return W.shape[-2] / np.sum(W**2, axis=(-2, -1))
+    """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature; NaN for W = 0 (no feature kept: undefined)."""
+    total = np.sum(np.asarray(W) ** 2, axis=(-2, -1))
+    return np.where(total > 0, W.shape[-2] / np.where(total > 0, total, 1.0), np.nan)
 
 
 def represented(W, threshold: float = REPRESENTED_NORM):

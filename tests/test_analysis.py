@@ -300,3 +300,12 @@ def test_paper_scale_phase_diagram_2_1(tmp_path):
                                       "importance": {"kind": "extra", "relative": relative}, "steps": 4000})
     table = analysis.load(path)
     assert phase.agreement(phase.compare(table), "optimal") >= 0.85
+
+
+def test_dims_per_feature_of_a_zero_W_is_nan_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = metrics.dimensions_per_feature(np.stack([np.zeros((2, 5)), np.eye(2, 5)]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(1.0)
