@@ -65,6 +65,12 @@ def models_table(table: pd.DataFrame) -> pd.DataFrame:
     return models.drop(columns=["min", "max"])
 
 
+def _sets(first) -> str:
+    """' in correlated sets of 2' etc. for a run with data.correlation (tables before it have no column)."""
+    correlation = first.get("correlation", "none")
+    return "" if correlation in ("none", None) or pd.isna(correlation) else f" in {correlation} sets of {first['set_size']}"
+
+
 def title(table: pd.DataFrame) -> str:
     """What was trained, from the table's own columns (i.e. the run's config)."""
     first = table.iloc[0]
@@ -76,7 +82,7 @@ def title(table: pd.DataFrame) -> str:
     lr = ",".join(_fmt(v) for v in sorted(table["lr"].unique()))
     seeds = table["seed"].nunique()
     return (f"{first['model_kind']} n={first['n_features']} m={first['n_hidden']}, importance {importance}, "
-            f"{first['distribution']} features, {first['steps']} steps x batch {first['batch_size']}, lr {lr}, "
+            f"{first['distribution']} features{_sets(first)}, {first['steps']} steps x batch {first['batch_size']}, lr {lr}, "
             f"{seeds} seed{'s' if seeds > 1 else ''}")
 
 

@@ -190,6 +190,36 @@ def blog_figures(directory: Path) -> list[Path]:
     return figures(directory)
 
 
+def check_correlated(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    from analysis.correlated import check
+
+    return check(directory, table)
+
+
+def correlated_figures(directory: Path) -> list[Path]:
+    from analysis.correlated import figures
+
+    return figures(directory)
+
+
+def check_collapse(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    from analysis.correlated import check_collapse
+
+    return check_collapse(directory, table)
+
+
+def collapse_figures(directory: Path) -> list[Path]:
+    from analysis.correlated import collapse_figures
+
+    return collapse_figures(directory)
+
+
+def check_bases(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    from analysis.correlated import check_bases
+
+    return check_bases(directory, table)
+
+
 @dataclass
 class Experiment:
     check: Callable[[Path, pd.DataFrame], list[Fact]]
@@ -209,6 +239,10 @@ EXPERIMENTS = {
     "notebook_sparsity": Experiment(check_more_features_when_sparse, ("weights", "dims_per_feature")),
     "notebook_geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
     "blog": Experiment(check_blog, ("reproduced", "seeds"), blog_figures, findings=True),
+    "correlated": Experiment(check_correlated, ("sets",), correlated_figures),
+    # The collapse regimes' ends are the paper's approximate claims: a FAIL there is a finding (docs/correlated.md)
+    "correlated_collapse": Experiment(check_collapse, ("collapse",), collapse_figures, findings=True),
+    "correlated_bases": Experiment(check_bases, ("weights",)),
 }
 
 

@@ -40,20 +40,21 @@ PHASE_CELLS = "phase_cells"  # <dir>/phase_cells[_suffix].parquet: the phase com
 # ----------------------------------------------------------------------------- entry points
 
 
-GROUP_PREFIX = {"n_features": "n", "n_hidden": "m", "batch_size": "batch", "steps": "steps"}
+GROUP_PREFIX = {"n_features": "n", "n_hidden": "m", "batch_size": "batch", "steps": "steps", "set_size": "sets"}
 
 
-def _group_suffix(key: tuple, varying: list[int]) -> str:
+def _group_suffix(key: tuple, varying: list[int], columns=GROUP_COLUMNS) -> str:
     """File-name suffix naming the shape settings that differ between the groups of a multirun, e.g. _n5_m2."""
-    return "".join(f"_{GROUP_PREFIX.get(GROUP_COLUMNS[i], '')}{key[i]}" for i in varying)
+    return "".join(f"_{GROUP_PREFIX.get(columns[i], '')}{key[i]}" for i in varying)
 
 
 def shape_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """(file-name suffix, rows) per shape of a run or multirun table; the suffix is "" for a single shape."""
-    groups = list(table.groupby(list(GROUP_COLUMNS), sort=True, dropna=False))
+    columns = [c for c in GROUP_COLUMNS if c in table.columns]  # tables written before a group column lack it
+    groups = list(table.groupby(columns, sort=True, dropna=False))
     keys = [key for key, _ in groups]
-    varying = [i for i in range(len(GROUP_COLUMNS)) if len({k[i] for k in keys}) > 1]
-    return [(_group_suffix(key, varying), group) for key, group in groups]
+    varying = [i for i in range(len(columns)) if len({k[i] for k in keys}) > 1]
+    return [(_group_suffix(key, varying, columns), group) for key, group in groups]
 
 
 def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:

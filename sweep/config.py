@@ -23,6 +23,7 @@ from omegaconf import ListConfig, OmegaConf
 
 MODEL_KINDS = ("relu", "linear")
 DISTRIBUTIONS = ("uniform", "normal")
+CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
 SCHEDULES = ("constant", "cosine", "warmup_cosine")
 RNGS = ("fast", "threefry")
@@ -100,10 +101,18 @@ class DataConfig:
     rng: str = "fast"
     # Optional per-feature sparsity (length n_features); replaces the scalar `sparsity` axis.
     feature_sparsity: Optional[List[float]] = None
+    # Features 0..k-1, k..2k-1, ... form sets of k = set_size (docs/correlated.md). none: independent features;
+    # correlated: one draw per set decides whether the whole set is zero (probability S), the present values are
+    # independent; anticorrelated: the whole set is zero with probability S, else exactly one of its features
+    # (uniformly chosen) is present.
+    correlation: str = "none"
+    set_size: int = 1
 
     def __post_init__(self):
         check_choice("data.distribution", self.distribution, DISTRIBUTIONS)
         check_choice("data.rng", self.rng, RNGS)
+        check_choice("data.correlation", self.correlation, CORRELATIONS)
+        check_int("data.set_size", self.set_size, 1)
         if self.feature_sparsity is not None:
             check_range("data.feature_sparsity", self.feature_sparsity, 0.0, 1.0, high_open=True)
 
@@ -220,6 +229,14 @@ class Config:
                 f"importance.values has {len(self.importance.values)} values; "
                 f"model.n_features={self.model.n_features} needs that many"
             )
+        if self.model.n_features % self.data.set_size:
+            raise ConfigError(f"data.set_size={self.data.set_size} must divide model.n_features={self.model.n_features}")
+        if self.data.feature_sparsity is not None and self.data.correlation != "none":
+            k = self.data.set_size
+            fs = list(self.data.feature_sparsity)
+            if any(len(set(fs[i:i + k])) > 1 for i in range(0, len(fs), k)):
+                raise ConfigError(f"data.feature_sparsity must be equal within each set of data.set_size={k} features "
+                                  f"when data.correlation={self.data.correlation} (a set is zero or not as a whole)")
         if self.importance.kind == "extra" and self.model.n_features < 2:
             raise ConfigError("importance.kind=extra needs model.n_features >= 2")
 
@@ -228,6 +245,9 @@ class Config:
 PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")
 # Where a multirun's job sits in the plan (set by the fused sweeper; the job's dir already names it).
 PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
+# Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
+# results), so that a complete run made before them keeps its fingerprint.
+LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1}
 
 
 def config_fingerprint(config: Config) -> str:
@@ -236,6 +256,10 @@ def config_fingerprint(config: Config) -> str:
     for key in PRESENTATION_KEYS:
         section, name = key.split(".")
         tree[section].pop(name)
+    for key, default in LATER_DEFAULTS.items():
+        section, name = key.split(".")
+        if tree[section][name] == default:
+            tree[section].pop(name)
     return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -48,15 +48,21 @@ def uniform(key, shape, rng: str = "fast", features_first: bool = False):
 
 
 def sample_features(key, density, batch_size: int, distribution: str = "uniform", rng: str = "fast",
-                    features_first: bool = False):
+                    features_first: bool = False, correlation: str = "none", set_size: int = 1):
     """A (batch_size, n_features) batch; density (n_features,) = 1 - sparsity per feature.
 
     Uniform values use one draw per entry for both the mask and the value: u < density marks
     the feature present, and then u / density is U[0, 1). With `features_first` the same batch
-    comes as its (n_features, batch_size) transpose (the trainer's layout).
+    comes as its (n_features, batch_size) transpose (the trainer's layout). With a `correlation`,
+    features form sets of `set_size` (see `_set_features`).
     """
     n = density.shape[-1]
     shape = (n, batch_size) if features_first else (batch_size, n)
+    if correlation != "none":
+        u = uniform(key, (n, batch_size), rng, features_first=True)
+        normal = None if distribution == "uniform" else jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n)).T
+        x_t = _set_features(u, density, correlation, set_size, normal)
+        return x_t if features_first else x_t.T
     if features_first:
         density = density[:, None]
     u = uniform(key, shape, rng, features_first)
@@ -65,3 +71,32 @@ def sample_features(key, density, batch_size: int, distribution: str = "uniform"
         return jnp.where(present, u / density, 0.0)
     values = jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n))
     return jnp.where(present, values.T if features_first else values, 0.0)
+
+
+def _set_features(u, density, correlation: str, k: int, normal=None):
+    """Features in sets of k (features sk .. sk+k-1), from one uniform draw u (n, batch): (n, batch).
+
+    The set's first entry u_0 decides for the whole set: the set is present when u_0 < d (d: the
+    density of its first feature). correlated: every feature of a present set is non-zero, the first
+    with value u_0 / d, feature j > 0 with its own u_j (independent of u_0). anticorrelated: only
+    feature c = floor(k u_0 / d) is non-zero, with value u_c for c > 0 and u_1 for c = 0 (entries that
+    decided nothing; for k = 1 it is u_0 / d). With k = 1 both laws are the independent one, bit for bit.
+    `normal` (n, batch), if given, replaces the U[0, 1) values of the present features.
+    """
+    n, batch = u.shape
+    sets = u.reshape(n // k, k, batch)
+    d = density.reshape(n // k, k)[:, :1, None]  # (sets, 1, 1)
+    first = sets[:, :1]  # (sets, 1, batch)
+    present = first < d
+    scaled = first / d  # U[0, 1) given present
+    index = jnp.arange(k)[None, :, None]
+    if correlation == "correlated":
+        on = jnp.broadcast_to(present, sets.shape)
+        values = jnp.where(index == 0, scaled, sets)
+    else:
+        chosen = jnp.minimum(jnp.floor(scaled * k), k - 1)
+        on = present & (index == chosen)
+        values = jnp.where(index == 0, sets[:, 1:2], sets) if k > 1 else scaled
+    if normal is not None:
+        values = normal.reshape(sets.shape)
+    return jnp.where(on, values, 0.0).reshape(n, batch)

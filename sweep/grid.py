@@ -31,7 +31,9 @@ FUSED_AXES = (
     "optim.weight_decay",
 )
 # Config keys that change shapes or code: each combination is its own compiled group.
-GROUP_COLUMNS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "importance_kind", "schedule")
+# (correlation and set_size are absent from tables written before them.)
+GROUP_COLUMNS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "importance_kind",
+                 "schedule", "correlation", "set_size")
 
 IMPORTANCE_PARAM = {"geometric": "decay", "constant": "value", "extra": "relative", "list": None}
 
@@ -169,4 +171,6 @@ def group_values(cfg: Config) -> dict:
         "rng": cfg.data.rng,
         "importance_kind": cfg.importance.kind,
         "schedule": cfg.optim.schedule,
+        "correlation": cfg.data.correlation,
+        "set_size": cfg.data.set_size,
     }

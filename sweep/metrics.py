@@ -47,6 +47,12 @@ def dimensionality(W):
     return np.where(total > 0, feature_norms(W) ** 2 / np.where(total > 0, total, 1.0), 0.0)
 
 
+def dimensionality_sum(W):
+    """sum_i D_i, shape (...). At most rank(W) <= m (Scherlis et al. 2022): with G = W^T W and P the projection on
+    its range, G_ii = (P e_i) . (G e_i) <= ||P e_i|| ||G e_i||, so D_i = G_ii^2 / (G^2)_ii <= P_ii, and sum_i P_ii = rank."""
+    return dimensionality(np.asarray(W, np.float64)).sum(axis=-1)
+
+
 def dimensions_per_feature(W):
     """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature; NaN for W = 0 (no feature kept: undefined)."""
     total = np.sum(np.asarray(W) ** 2, axis=(-2, -1))

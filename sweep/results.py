@@ -35,7 +35,8 @@ def model_status(W, b, final_loss) -> np.ndarray:
 def exact_losses(grid: Grid, W, b) -> np.ndarray:
     """Each model's exact expected loss where it can be computed (sweep/exact.py), else NaN."""
     group = grid.coords.iloc[0] if len(grid) else None
-    if group is None or not exact.available(group["model_kind"], int(group["n_features"]), group["distribution"]):
+    if group is None or not exact.available(group["model_kind"], int(group["n_features"]), group["distribution"]) \
+            or group.get("correlation", "none") != "none":  # the exact loss assumes independent features
         return np.full(len(W), np.nan)
     return exact.model_losses(W, b, grid.density, grid.importance)
 
@@ -50,6 +51,7 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     per_model["loss_se"] = np.nan if loss_se is None else loss_se
     per_model["exact_loss"] = exact_losses(grid, W, b)
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
+    per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/test_capacity.py)
     per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
     per_model["status"] = model_status(W, b, final_loss)
     table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)

@@ -111,8 +111,9 @@ class Trainer:
         return importance_weighted_mse_t(reconstruct(params, x_t, self.cfg.model.kind == "relu"), x_t, importance)
 
     def batch(self, key, stream: Stream):
-        return sample_features(key, stream.density, self.cfg.batch_size, self.cfg.data.distribution,
-                               self.cfg.data.rng, features_first=True)
+        data = self.cfg.data
+        return sample_features(key, stream.density, self.cfg.batch_size, data.distribution, data.rng,
+                               features_first=True, correlation=data.correlation, set_size=data.set_size)
 
     def model_step(self, state: TrainState, hyper: Hyper, x_t) -> tuple[TrainState, jax.Array]:
         """One AdamW step of one model on the batch x_t."""
