@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+if TYPE_CHECKING:
+    from sweep.shapes import Bias, PerFeature, PerModel, Weights
 
 SMALL = 1e-5  # |G_ij| below this counts as 0 (changes the loss by O(|G_ij|); avoids dividing by ~0)
 MAX_FEATURES = 6  # n 3^(n-1) terms per model: 1,458 at n=6, 5,103 at n=7
@@ -75,7 +79,7 @@ def _moments(xp, a, shift, power: int, nodes, weights):
     return cross, square
 
 
-def feature_losses(W, b, density):
+def feature_losses(W: Weights, b: Bias, density: PerFeature | PerModel) -> PerFeature:
     """Exact E[(x_i - x'_i)^2] per feature for x' = ReLU(W^T W x + b), uniform values on [0, 1].
 
     W (..., m, n), b (..., n), density (...,) or (..., n): probability that a feature is present.
@@ -114,7 +118,7 @@ def feature_losses(W, b, density):
     return (1 - density) * absent + density * (1 / 3 + present)
 
 
-def expected_loss(W, b, density, importance):
+def expected_loss(W: Weights, b: Bias, density: PerFeature | PerModel, importance: PerFeature) -> PerModel:
     """Exact expected training loss: mean over features of importance_i E[(x_i - x'_i)^2] (as `loss`)."""
     xp = _namespace(W, b, density, importance)
     return xp.mean(xp.asarray(importance) * feature_losses(W, b, density), axis=-1)
@@ -125,7 +129,7 @@ def available(model_kind: str, n_features: int, distribution: str) -> bool:
     return model_kind == "relu" and distribution == "uniform" and n_features <= MAX_FEATURES
 
 
-def model_losses(W, b, density, importance) -> np.ndarray:
+def model_losses(W: Weights, b: Bias, density: PerFeature | PerModel, importance: PerFeature) -> np.ndarray:
     """Exact expected loss of every stacked model, float64: W (G, m, n), b (G, n), density, importance (G, n)."""
     W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
     density, importance = np.asarray(density, np.float64), np.asarray(importance, np.float64)

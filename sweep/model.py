@@ -1,4 +1,5 @@
-"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU), and its loss. One model, no batching over models.
+"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU; or with a privileged basis, x' = ReLU(W^T ReLU(W x) + b)),
+and its loss. One model, no batching over models.
 
 `ToyModel` (Flax) defines and initialises the parameters. The trainer evaluates the same model with
 `reconstruct`, on a (features, batch) array, so the long batch axis is contiguous (measured on the
@@ -8,9 +9,14 @@ as broadcast-multiply-sums (so XLA fuses them into one loop) was measured ~20x s
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+if TYPE_CHECKING:
+    from sweep.shapes import Batch, BatchT, PerFeature
 
 
 class ToyModel(nn.Module):
@@ -19,31 +25,36 @@ class ToyModel(nn.Module):
     n_features: int
     n_hidden: int
     relu: bool = True
+    hidden_relu: bool = False  # model.kind=privileged: h = ReLU(W x), a privileged basis of m neurons
 
     @nn.compact
-    def __call__(self, x):  # x: (batch, n_features)
+    def __call__(self, x: Batch) -> Batch:
         # Xavier-normal on this model's own (m, n) matrix: std sqrt(2 / (m + n)), independent of how
         # many models are trained beside it (the notebook's init on the stacked tensor is not).
         W = self.param("W", nn.initializers.xavier_normal(), (self.n_hidden, self.n_features))
         b = self.param("b", nn.initializers.zeros, (self.n_features,))
-        out = (x @ W.T) @ W + b
+        h = x @ W.T
+        out = (nn.relu(h) if self.hidden_relu else h) @ W + b
         return nn.relu(out) if self.relu else out
 
 
-def reconstruct(params, x_t, relu: bool = True):
+def reconstruct(params, x_t: BatchT, relu: bool = True, hidden_relu: bool = False) -> BatchT:
     """ToyModel's output for x_t = x.T, shape (n_features, batch), as (n_features, batch)."""
     W, b = params["W"], params["b"]
     n, m = W.shape[1], W.shape[0]
-    out = (W.T @ W) @ x_t if n <= 2 * m else W.T @ (W @ x_t)
+    if hidden_relu:  # h = ReLU(W x) has no Gram-matrix shortcut
+        out = W.T @ jax.nn.relu(W @ x_t)
+    else:
+        out = (W.T @ W) @ x_t if n <= 2 * m else W.T @ (W @ x_t)
     out = out + b[:, None]
     return jax.nn.relu(out) if relu else out
 
 
-def importance_weighted_mse(prediction, target, importance):
+def importance_weighted_mse(prediction: Batch, target: Batch, importance: PerFeature) -> jax.Array:
     """Mean over batch and features of importance_i * (x_i - x'_i)^2 (for one model, (batch, features) layout)."""
     return jnp.mean(importance * (target - prediction) ** 2)
 
 
-def importance_weighted_mse_t(prediction_t, target_t, importance):
+def importance_weighted_mse_t(prediction_t: BatchT, target_t: BatchT, importance: PerFeature) -> jax.Array:
     """The same loss in the (features, batch) layout."""
     return jnp.mean(importance[:, None] * (target_t - prediction_t) ** 2)

@@ -71,3 +71,21 @@ def test_engine_never_imports_the_analysis():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "analysis"]
     assert not offenders, offenders
+
+
+def test_shape_hints_name_the_declared_letters():
+    """Every array hint in the engine's public signatures resolves to a type of sweep/shapes.py."""
+    import inspect
+    import typing
+
+    import sweep.shapes
+    from sweep import exact, model
+
+    functions = [model.ToyModel.__call__, model.reconstruct, model.importance_weighted_mse,
+                 model.importance_weighted_mse_t, exact.feature_losses, exact.expected_loss, exact.model_losses]
+    for function in functions:
+        module = inspect.getmodule(function)
+        hints = typing.get_type_hints(function, {**vars(module), **vars(sweep.shapes)})
+        arrays = [h for h in hints.values() if "jaxtyping" in repr(h)]
+        assert arrays, function.__qualname__
+        assert all(any(f"'{letters}'" in repr(h) for letters in ("*G m n", "*G n", "*G", "B n", "n B")) for h in arrays)
