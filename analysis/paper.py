@@ -220,6 +220,18 @@ def check_bases(directory: Path, table: pd.DataFrame) -> list[Fact]:
     return check_bases(directory, table)
 
 
+def check_privileged(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    from analysis.privileged import check
+
+    return check(directory, table)
+
+
+def privileged_figures(directory: Path) -> list[Path]:
+    from analysis.privileged import figures
+
+    return figures(directory)
+
+
 @dataclass
 class Experiment:
     check: Callable[[Path, pd.DataFrame], list[Fact]]
@@ -243,6 +255,8 @@ EXPERIMENTS = {
     # The collapse regimes' ends are the paper's approximate claims: a FAIL there is a finding (docs/correlated.md)
     "correlated_collapse": Experiment(check_collapse, ("collapse",), collapse_figures, findings=True),
     "correlated_bases": Experiment(check_bases, ("weights",)),
+    # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding (docs/privileged.md)
+    "privileged": Experiment(check_privileged, ("privileged",), privileged_figures, findings=True),
 }
 
 

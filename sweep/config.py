@@ -21,7 +21,7 @@ from typing import Any, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import ListConfig, OmegaConf
 
-MODEL_KINDS = ("relu", "linear")
+MODEL_KINDS = ("relu", "linear", "privileged")
 DISTRIBUTIONS = ("uniform", "normal")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
@@ -83,7 +83,7 @@ def check_int(key: str, value: Any, low: int) -> None:
 
 @dataclass
 class ModelConfig:
-    kind: str = "relu"  # relu: x' = ReLU(W^T W x + b); linear: x' = W^T W x + b
+    kind: str = "relu"  # relu: x' = ReLU(W^T W x + b); linear: x' = W^T W x + b; privileged: x' = ReLU(W^T ReLU(W x) + b)
     n_features: int = 5  # n
     n_hidden: int = 2  # m
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 REPRESENTED_NORM = 0.5  # a feature with ||W_i|| above this counts as represented
+IN_NEURON = 0.5  # model.kind=privileged: feature i is in neuron j when W_ji is above this
 
 
 def feature_norms(W):
@@ -57,6 +58,17 @@ def dimensions_per_feature(W):
     """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature; NaN for W = 0 (no feature kept: undefined)."""
     total = np.sum(np.asarray(W) ** 2, axis=(-2, -1))
     return np.where(total > 0, W.shape[-2] / np.where(total > 0, total, 1.0), np.nan)
+
+
+def neuron_features(W, threshold: float = IN_NEURON):
+    """(..., m, n) bool: feature i is in neuron j (W_ji > threshold). Meaningful where the hidden basis is privileged
+    (h = ReLU(W x)): a positive weight carries the feature, a negative one only inhibits the neuron."""
+    return np.asarray(W) > threshold
+
+
+def polysemantic_neurons(W, threshold: float = IN_NEURON):
+    """Neurons with two or more features in them, shape (...)."""
+    return (neuron_features(W, threshold).sum(axis=-1) >= 2).sum(axis=-1)
 
 
 def represented(W, threshold: float = REPRESENTED_NORM):

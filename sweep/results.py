@@ -53,6 +53,7 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
     per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/test_capacity.py)
     per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
+    per_model["polysemantic_neurons"] = metrics.polysemantic_neurons(W)  # neurons holding >= 2 features (W_ji > 0.5)
     per_model["status"] = model_status(W, b, final_loss)
     table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)
     table.insert(1, "feature", np.tile(np.arange(n_features), n_models))
@@ -71,6 +72,7 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     table["interference"] = metrics.interference(W).reshape(-1)
     table["dimensionality"] = metrics.dimensionality(W).reshape(-1)
     table["represented"] = metrics.represented(W).reshape(-1)
+    table["neurons"] = metrics.neuron_features(W).sum(axis=-2).reshape(-1)  # neurons feature i is in (W_ji > 0.5)
     return table
 
 

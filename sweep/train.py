@@ -96,7 +96,9 @@ class Trainer:
 
     @property
     def model(self) -> ToyModel:
-        return ToyModel(self.cfg.model.n_features, self.cfg.model.n_hidden, relu=self.cfg.model.kind == "relu")
+        kind = self.cfg.model.kind
+        return ToyModel(self.cfg.model.n_features, self.cfg.model.n_hidden, relu=kind != "linear",
+                        hidden_relu=kind == "privileged")
 
     def optimizer(self, hyper: Hyper):
         return make_optimizer(hyper.lr, hyper.weight_decay, self.cfg.optim, self.cfg.steps)
@@ -108,7 +110,8 @@ class Trainer:
 
     def loss(self, params, x_t, importance):
         """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
-        return importance_weighted_mse_t(reconstruct(params, x_t, self.cfg.model.kind == "relu"), x_t, importance)
+        kind = self.cfg.model.kind
+        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind == "privileged"), x_t, importance)
 
     def batch(self, key, stream: Stream):
         data = self.cfg.data

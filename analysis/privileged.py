@@ -1,0 +1,139 @@
+"""Superposition in a privileged basis (the paper's section of that name): h = ReLU(W x), x' = ReLU(W^T h + b)
+(model.kind=privileged), n=10, m=5, importance 0.75^i, over density. `python -m analysis.paper privileged`.
+
+Per neuron j (a row of W), the features *in* it are those with W_ji > IN_NEURON (a positive weight: a negative
+one only inhibits, the hidden ReLU keeps it from carrying the feature). A neuron is monosemantic with one feature
+in it, polysemantic with two or more, dead with none; a feature is represented when it is in some neuron
+(sweep/metrics.py: neuron_features). Checks on the lowest-loss seed of each density; numbers always printed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+import analysis
+from analysis.figure import STYLE, save, title
+from analysis.paper import Fact, best_models
+from sweep.metrics import IN_NEURON, neuron_features, superposition
+
+# The paper's regimes (1-S): (lowest, highest, what)
+DEDICATED, EIGHT_POLY, PAIRS = "dedicated", "eight_poly", "pairs"
+REGIMES = ((0.5, 1.0, DEDICATED), (0.05, 0.08, EIGHT_POLY), (0.0, 0.04, PAIRS))
+
+
+def neuron_summary(W) -> dict:
+    """Per-neuron counts of the features in it, and each feature's neurons."""
+    inside = neuron_features(W)  # (m, n) bool
+    per_neuron = inside.sum(axis=1)
+    per_feature = inside.sum(axis=0)
+    return {"per_neuron": per_neuron, "per_feature": per_feature, "represented": int((per_feature > 0).sum()),
+            "monosemantic": int((per_neuron == 1).sum()), "polysemantic": int((per_neuron >= 2).sum()),
+            "dedicated": bool((per_neuron == 1).all() and (per_feature <= 1).all())}
+
+
+def _describe(s: dict) -> str:
+    return (f"{s['represented']} features in neurons, features per neuron {'/'.join(map(str, s['per_neuron']))}, "
+            f"neurons per feature {''.join(map(str, s['per_feature']))}")
+
+
+def verdict(s: dict, what: str, m: int) -> bool:
+    if what == DEDICATED:  # every neuron holds one feature, no feature spread: m features, each its own neuron
+        return s["dedicated"] and s["represented"] == m
+    if what == EIGHT_POLY:
+        return s["represented"] == 8 and s["polysemantic"] == m
+    return bool((s["per_feature"] == 2).all())  # PAIRS: every feature in exactly two neurons
+
+
+CLAIMS = {DEDICATED: "every represented feature has a dedicated neuron (m features, one per neuron)",
+          EIGHT_POLY: "eight features in the five neurons, every neuron polysemantic",
+          PAIRS: "every feature in a pair of neurons (each feature in exactly two)"}
+
+
+def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
+    from analysis.correlated import _capacity_fact
+
+    weights = analysis.load_weights(directory)
+    models = best_models(table).sort_values("density", ascending=False)
+    m = int(table["n_hidden"].iloc[0])
+    seeds = table["seed"].nunique()
+    facts = []
+    for low, high, what in REGIMES:
+        rows = models[(models["density"] >= low) & (models["density"] <= high)] if low > 0 else models[models["density"] <= high]
+        if rows.empty:
+            continue
+        results = []
+        for _, row in rows.iterrows():
+            s = neuron_summary(analysis.model_weights(weights, row["run"], row["model_id"])[0])
+            results.append((row["density"], s, verdict(s, what, m)))
+        where = f"1-S >= {low:g}" if high == 1.0 else f"1-S <= {high:g}" if low == 0 else f"1-S in [{low:g}, {high:g}]"
+        facts.append(Fact(f"{where}: {CLAIMS[what]} (lowest-loss of {seeds} seeds)", all(ok for *_, ok in results),
+                          "; ".join(f"density {d:g}: {_describe(s)}" for d, s, _ in results)))
+    facts.append(_capacity_fact(table, weights))
+    return facts
+
+
+def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
+    """`privileged`: per density (columns), the lowest-loss seed's raw W (top) and the per-neuron stacked bars
+    (bottom): each feature's weight in the neuron, stacked, positive above the axis and negative below, coloured
+    by the feature's superposition."""
+    table = analysis.load(directory)
+    weights = analysis.load_weights(directory)
+    models = best_models(table).sort_values("density", ascending=False)
+    rows = [(row, *analysis.model_weights(weights, row["run"], row["model_id"])) for _, row in models.iterrows()]
+    m, n = rows[0][1].shape
+    cols = len(rows)
+    fig = Figure(figsize=(1.55 * cols + 1.2, 5.0), layout="constrained")
+    grid = fig.add_gridspec(2, cols, height_ratios=[m, 2.2 * m])
+    w_norm, w_cmap = Normalize(-1.5, 1.5), matplotlib.colormaps["RdBu_r"]
+    s_cmap = matplotlib.colormaps["inferno"]
+    s_norm = Normalize(0, max(1.0, max(float(superposition(W).max()) for _, W, _ in rows)))
+    top = max(float(np.clip(W, 0, None).sum(axis=1).max()) for _, W, _ in rows) * 1.05
+    bottom = min(float(np.clip(W, None, 0).sum(axis=1).min()) for _, W, _ in rows) * 1.05
+    with matplotlib.rc_context(STYLE):
+        for c, (row, W, _) in enumerate(rows):
+            ax = fig.add_subplot(grid[0, c])
+            ax.imshow(W, cmap=w_cmap, norm=w_norm, aspect="auto")
+            ax.set_xticks(range(0, n, 3))
+            ax.set_yticks(range(m))
+            ax.tick_params(labelsize=6)
+            ax.set_title(f"1-S={row['density']:g}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel("neuron", fontsize=7)
+            ax.set_xlabel("feature", fontsize=7)
+            bars = fig.add_subplot(grid[1, c])
+            colour = s_cmap(s_norm(superposition(W)))
+            for j in range(m):
+                up = down = 0.0
+                for i in range(n):
+                    w = float(W[j, i])
+                    if w >= 0:
+                        bars.bar(j, w, bottom=up, color=colour[i], edgecolor="white", linewidth=0.4, width=0.8)
+                        up += w
+                    else:
+                        bars.bar(j, w, bottom=down, color=colour[i], edgecolor="white", linewidth=0.4, width=0.8)
+                        down += w
+            bars.axhline(0, color="k", lw=0.6)
+            bars.axhline(IN_NEURON, color="0.6", lw=0.5, ls=":")
+            bars.set_ylim(bottom, top)
+            bars.set_xticks(range(m))
+            bars.tick_params(labelsize=6)
+            bars.set_xlabel("neuron", fontsize=7)
+            if c == 0:
+                bars.set_ylabel("W_ji stacked over features i", fontsize=7)
+            else:
+                bars.set_yticklabels([])
+        heatmaps, stacks = fig.axes[0::2], fig.axes[1::2]
+        fig.colorbar(ScalarMappable(w_norm, w_cmap), ax=heatmaps, fraction=0.02, pad=0.01, label="W_ji")
+        fig.colorbar(ScalarMappable(s_norm, s_cmap), ax=stacks, fraction=0.02, pad=0.01, label="superposition of feature i")
+    fig.suptitle(f"Privileged basis h = ReLU(Wx), x' = ReLU(W$^T$h + b): raw W and per-neuron stacked weights "
+                 f"(dotted: the {IN_NEURON:g} threshold of 'in a neuron'), lowest-loss of "
+                 f"{table['seed'].nunique()} seeds per density. {title(table)}", fontsize=9)
+    out = directory / "figures"
+    out.mkdir(exist_ok=True)
+    return save(fig, out, "privileged", formats)

@@ -1,0 +1,57 @@
+"""model.kind=privileged: h = ReLU(W x), x' = ReLU(W^T h + b) (tied, no hidden bias), trained fused like the toy model;
+the per-neuron measure (features in a neuron: W_ji > 0.5) on hand-made weights."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from analysis.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
+from sweep.grid import build_grid
+from sweep.metrics import neuron_features, polysemantic_neurons
+from sweep.model import ToyModel, reconstruct
+from sweep.train import train_grid
+from tests.conftest import make_config
+
+
+def test_the_privileged_model_is_relu_of_w_transpose_relu_of_w_x():
+    W = jax.random.normal(jax.random.key(0), (3, 7))
+    b = jax.random.normal(jax.random.key(1), (7,)) * 0.1
+    x = jax.random.uniform(jax.random.key(2), (16, 7))
+    expected = jax.nn.relu(jax.nn.relu(x @ W.T) @ W + b)
+    out_t = reconstruct({"W": W, "b": b}, x.T, relu=True, hidden_relu=True)
+    np.testing.assert_allclose(out_t.T, expected, rtol=1e-6, atol=1e-6)
+    module = ToyModel(7, 3, relu=True, hidden_relu=True)
+    np.testing.assert_allclose(module.apply({"params": {"W": W, "b": b}}, x), expected, rtol=1e-6, atol=1e-6)
+    # the hidden ReLU matters: the toy model's output differs where W x has negative entries
+    assert not np.allclose(reconstruct({"W": W, "b": b}, x.T).T, expected)
+
+
+def test_privileged_models_train_fused_as_alone():
+    cfg = make_config(model={"kind": "privileged", "n_features": 6, "n_hidden": 3}, density=[1.0, 0.1], seed=[0, 1],
+                      steps=60, batch_size=64, exec={"log_every": 30, "eval_max_batches": 32})
+    grid = build_grid(cfg)
+    fused = train_grid(cfg, grid)
+    alone = train_grid(cfg, grid.select([3]))
+    np.testing.assert_allclose(alone.W[0], fused.W[3], atol=1e-5)
+    np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[3], rtol=1e-5)
+    assert np.isfinite(fused.final_loss).all()
+
+
+def test_features_in_neurons():
+    dedicated = np.hstack([np.eye(5), np.zeros((5, 5))])
+    s = neuron_summary(dedicated)
+    assert s["dedicated"] and s["represented"] == 5 and verdict(s, DEDICATED, 5)
+    assert polysemantic_neurons(dedicated) == 0 and (neuron_features(dedicated).sum(axis=0) == [1] * 5 + [0] * 5).all()
+    # eight features in five neurons, each neuron holding two or more; negative weights do not count
+    W = np.full((5, 10), -0.3)
+    for j, features in enumerate([(0, 1), (2, 3), (4, 5), (6, 7), (0, 7)]):
+        W[j, list(features)] = 0.8
+    s = neuron_summary(W)
+    assert s["represented"] == 8 and s["polysemantic"] == 5 and verdict(s, EIGHT_POLY, 5) and not verdict(s, PAIRS, 5)
+    # every feature in exactly two neurons
+    pairs = np.full((5, 10), -0.4)
+    for i in range(10):
+        pairs[[i % 5, (i + 1) % 5], i] = 0.7
+    assert verdict(neuron_summary(pairs), PAIRS, 5) and polysemantic_neurons(pairs) == 5
+    assert not verdict(neuron_summary(dedicated), PAIRS, 5)
+    stacked = jnp.stack([dedicated, pairs])
+    np.testing.assert_array_equal(polysemantic_neurons(np.asarray(stacked)), [0, 5])
