@@ -119,7 +119,7 @@ def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
                         bars.bar(j, w, bottom=down, color=colour[i], edgecolor="white", linewidth=0.4, width=0.8)
                         down += w
             bars.axhline(0, color="k", lw=0.6)
-            bars.axhline(IN_NEURON, color="0.6", lw=0.5, ls=":")
+            bars.axhline(IN_NEURON, color="0.3", lw=0.7, ls=":", zorder=5)
             bars.set_ylim(bottom, top)
             bars.set_xticks(range(m))
             bars.tick_params(labelsize=6)

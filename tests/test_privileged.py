@@ -3,6 +3,7 @@ the per-neuron measure (features in a neuron: W_ji > 0.5) on hand-made weights."
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from analysis.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
 from sweep.grid import build_grid
@@ -55,3 +56,17 @@ def test_features_in_neurons():
     assert not verdict(neuron_summary(dedicated), PAIRS, 5)
     stacked = jnp.stack([dedicated, pairs])
     np.testing.assert_array_equal(polysemantic_neurons(np.asarray(stacked)), [0, 5])
+
+
+# The verdicts of the full-size run (docs/privileged.md, 2026-12-01): dedicated neurons when dense yes; eight features
+# in five polysemantic neurons at 0.05-0.08 no (density 0.065: one neuron monosemantic); every feature in a pair of
+# neurons at <= 0.04 no (0.04: 9 features; 0.01: two features' second weight just under 0.5); capacity yes.
+PRIVILEGED_VERDICTS = [True, False, False, True]
+
+
+@pytest.mark.slow
+def test_full_size_privileged_verdicts(tmp_path):
+    from analysis.paper import reproduce
+
+    _, facts = reproduce("privileged", [], root=tmp_path, progress=False)
+    assert [f.passed for f in facts] == PRIVILEGED_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
