@@ -144,7 +144,8 @@ def check_phase(target: float, reduced: float = 0.85) -> Callable[[Path, pd.Data
             Fact("no best seed's exact loss is below the optimal theory's (1e-4)", not below.any(),
                  f"{int(below.sum())} cells below; best seed within 1% of the optimum in "
                  f"{(cells['best_gap'] <= 0.01).mean():.1%} of cells, median gap {cells['best_gap'].median():.2%}"),
-            Fact("the optimal theory's loss is never above the paper's", bool((cells["loss_optimal"] <= cells["loss_paper"] * (1 + 1e-6)).all()),
+            Fact("the optimal theory's loss is never above the paper's",
+                 bool((cells["loss_optimal"] <= cells["loss_paper"] * (1 + 1e-6)).all()),
                  f"largest ratio optimal/paper {float((cells['loss_optimal'] / cells['loss_paper']).max()):.4f}"),
         ]
 

@@ -34,7 +34,8 @@ AT_OPTIMUM = 0.01  # a seed whose exact loss is within 1% of the optimal theory'
 
 
 def classify(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
-    """'not_represented' if norm <= config.norm, else 'superposition' if superposition > config.superposition, else 'dedicated'."""
+    """'not_represented' if norm <= config.norm, else 'superposition' if superposition > config.superposition,
+    else 'dedicated'."""
     norm, superposition = np.asarray(norm, np.float64), np.asarray(superposition, np.float64)
     return np.where(norm <= config.norm, PHASES[0], np.where(superposition > config.superposition, PHASES[2], PHASES[1]))
 
@@ -189,7 +190,8 @@ def compare(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = Phas
     keys = _cell_keys(seeds)
     optimum = cells.set_index(keys)["loss_optimal"]
     seeds = seeds.join(optimum, on=keys)
-    reached = (seeds["rank_loss"] <= seeds["loss_optimal"] * (1 + AT_OPTIMUM)).groupby([seeds[k] for k in keys], dropna=False).mean()
+    at_optimum = seeds["rank_loss"] <= seeds["loss_optimal"] * (1 + AT_OPTIMUM)
+    reached = at_optimum.groupby([seeds[k] for k in keys], dropna=False).mean()
     cells = cells.join(reached.rename("frac_at_optimum"), on=keys)
     cells.loc[~exact, "frac_at_optimum"] = np.nan
     return cells

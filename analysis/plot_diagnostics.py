@@ -3,7 +3,8 @@
 Columns: (1) the feature vectors W_i in the hidden space, point size by ‖W_i‖, a dashed line from the
 origin to each; (2) W^T W (the blog's W W^T: its W is our W transposed, one row per feature); (3) the
 bias b; (4) the signed interference score Σ_{j≠i} W_i·W_j; (5) the angle between every pair W_i, W_j
-in degrees (90 = orthogonal; blank for a feature of norm < 0.01, which has no direction). `plot_diagnostics` draws the lowest-loss seed of each cell of a run;
+in degrees (90 = orthogonal; blank for a feature of norm < 0.01, which has no direction).
+`plot_diagnostics` draws the lowest-loss seed of each cell of a run;
 `draw_diagnostics` draws any list of models (the blog experiment's own figures, analysis/blog.py).
 """
 from __future__ import annotations
@@ -67,7 +68,8 @@ def draw_vectors(ax, W, legend: bool = True) -> None:
         ax.axvline(0, color="0.85", lw=0.5, zorder=0)
     ax.tick_params(labelsize=6)
     if legend:
-        ax.legend(title="feature", fontsize=5, title_fontsize=6, loc="upper left", bbox_to_anchor=(1.3 if dims == 3 else 1.0, 1.0),
+        ax.legend(title="feature", fontsize=5, title_fontsize=6, loc="upper left",
+                  bbox_to_anchor=(1.3 if dims == 3 else 1.0, 1.0),
                   markerscale=0.5, frameon=False)
 
 
@@ -90,7 +92,9 @@ def draw_diagnostics(models: list[tuple[str, np.ndarray, np.ndarray]], suptitle:
             ax.set_title(label, fontsize=8, loc="left")
             ax_gram, ax_bias, ax_int, ax_angle = (fig.add_subplot(grid[r, c]) for c in range(1, 5))
             ax_gram.imshow(gram, cmap=signed_cmap, norm=signed)
-            dark_signed = lambda v: abs(v) > 0.6 * scale
+            def dark_signed(v, scale=scale):
+                return abs(v) > 0.6 * scale
+
             _annotate(ax_gram, gram, ".2f", font - 1, dark_signed)
             ax_bias.imshow(b[:, None], cmap=signed_cmap, norm=signed, aspect="auto")
             _annotate(ax_bias, b[:, None], ".2f", font - 1, dark_signed)

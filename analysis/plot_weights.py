@@ -76,7 +76,8 @@ def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = An
         bar = fig.colorbar(ScalarMappable(norm, cmap), cax=cax)
         bar.set_label(label, fontsize=7)
         bar.ax.tick_params(labelsize=7)
-    fig.suptitle(f"Lowest-loss seed per cell; bars: ‖W_i‖ coloured by $\\sum_{{j\\neq i}}(\\hat W_i\\cdot W_j)^2$\n{title(table)}",
+    fig.suptitle("Lowest-loss seed per cell; bars: ‖W_i‖ coloured by "
+                 f"$\\sum_{{j\\neq i}}(\\hat W_i\\cdot W_j)^2$\n{title(table)}",
                  fontsize=9)
     return fig
 

@@ -232,7 +232,8 @@ def phase_data(cells: pd.DataFrame, group: pd.DataFrame, models: pd.DataFrame, c
 
 
 def dims_figure(group: pd.DataFrame, models: pd.DataFrame, config: AnalysisConfig):
-    """m / ||W||_F^2 of every ok model against 1/(1-S); customdata[0] is the model's position in `models`. None if < 2 densities."""
+    """m / ||W||_F^2 of every ok model against 1/(1-S); customdata[0] is the model's position in `models`.
+    None if < 2 densities."""
     import plotly.graph_objects as go
 
     if models["density"].isna().any() or models["density"].nunique() < 2:
@@ -241,7 +242,8 @@ def dims_figure(group: pd.DataFrame, models: pd.DataFrame, config: AnalysisConfi
     custom = np.column_stack([np.arange(len(models)), models[["seed", "density", "loss", *axes]]]).astype(np.float32)
     extra = "".join(f"<br>{a.removeprefix('importance_')} %{{customdata[{4 + k}]:.4g}}" for k, a in enumerate(axes))
     fig = go.Figure(go.Scatter(
-        x=(1 / models["density"]).to_numpy(np.float32), y=models["dims_per_feature"].to_numpy(np.float32), mode="markers", name="every model",
+        x=(1 / models["density"]).to_numpy(np.float32), y=models["dims_per_feature"].to_numpy(np.float32),
+        mode="markers", name="every model",
         marker={"size": 5, "opacity": 0.5, "color": "rgb(77,77,77)"}, customdata=custom,
         hovertemplate=("seed %{customdata[1]:.0f}, density %{customdata[2]:.4g}" + extra +
                        "<br>dims per feature %{y:.4f}, loss %{customdata[3]:.4g}<extra></extra>")))
@@ -257,7 +259,8 @@ def dims_figure(group: pd.DataFrame, models: pd.DataFrame, config: AnalysisConfi
         fig.add_hline(y=value, line={"dash": "dot", "color": "rgb(153,153,153)", "width": 1},
                       annotation_text=text, annotation_position="right")
     fig.update_xaxes(type="log", dtick="D2", title_text="1 / (1 - S)   (inverse feature density)")
-    fig.update_yaxes(range=[0, max(1.15, 1.05 * models["dims_per_feature"].max())], title_text="dimensions per feature  m / ||W||_F^2")
+    fig.update_yaxes(range=[0, max(1.15, 1.05 * models["dims_per_feature"].max())],
+                     title_text="dimensions per feature  m / ||W||_F^2")
     fig.update_layout(title={"text": "Dimensions per feature, every model (hover a point for its W^T W)", "font": {"size": 13}},
                       height=430, margin={"t": 60}, legend={"font": {"size": 10}})
     return fig
@@ -314,7 +317,8 @@ def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
             all_cells = pd.read_parquet(cells_path)
             for k, (combo, cells) in enumerate(all_cells.groupby(["lr", "weight_decay"], sort=True)):
                 cells = cells.reset_index(drop=True)
-                label = f" (lr={combo[0]:.3g}, wd={combo[1]:.3g})" if len(all_cells[["lr", "weight_decay"]].drop_duplicates()) > 1 else ""
+                several = len(all_cells[["lr", "weight_decay"]].drop_duplicates()) > 1
+                label = f" (lr={combo[0]:.3g}, wd={combo[1]:.3g})" if several else ""
                 heading = (f"Phase of the extra feature{label}: hover a cell, click it for its seeds and best model "
                            f"({int(cells['n_seeds'].max())} seed(s) per cell)")
                 div = f"phase-{g}-{k}"

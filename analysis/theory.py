@@ -176,7 +176,8 @@ def _optimiser(build: Callable, steps: int, lr: float):
 
     @jax.jit
     def run(theta, p, importance):
-        total = lambda t: jnp.sum(loss(t, p, importance))  # cells are independent; Adam is per coordinate
+        def total(t):  # cells are independent; Adam is per coordinate
+            return jnp.sum(loss(t, p, importance))
 
         def step(state, _):
             theta, opt_state = state

@@ -83,7 +83,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, args.steps, args.batch_size, args.rng)))
         return
-    header = (f"{'case':>10} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} {'compile s':>9} "
+    header = (f"{'case':>10} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} "
+              f"{'compile s':>9} "
               f"{'model-steps/s':>14} {'peak RSS MB':>11}")
     print(header)
     print("-" * len(header))
@@ -92,7 +93,8 @@ def main() -> None:
                               "--batch-size", str(args.batch_size), "--rng", args.rng],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['case']:>10} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} {r['rng']:>8} {r['devices']:>7} "
+        print(f"{r['case']:>10} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} "
+              f"{r['rng']:>8} {r['devices']:>7} "
               f"{r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} {r['peak_rss_mb']:>11,.0f}", flush=True)
 
 

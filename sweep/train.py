@@ -258,7 +258,8 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
             history_steps.append(int(steps[-1]))
             history_loss.append(losses)
             done = int(steps[-1]) + 1
-            if checkpoint_path and cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every and done < cfg.steps:
+            due = cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every
+            if checkpoint_path and due and done < cfg.steps:
                 checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint)
                 last_saved = done
             bar.update(len(steps))

@@ -6,7 +6,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from sweep.grid import build_grid
 from sweep.results import load_run, load_summary, load_weights

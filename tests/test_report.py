@@ -79,7 +79,8 @@ def test_every_cell_carries_its_seeds_best_model_and_hover_numbers(report):
 
 def test_cli(report, tmp_path):
     run, _, _ = report
-    done = subprocess.run([sys.executable, "-m", "analysis.report", str(run)], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run([sys.executable, "-m", "analysis.report", str(run)], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(run / "report.html")
     bad = subprocess.run([sys.executable, "-m", "analysis.report", str(tmp_path / "missing")],

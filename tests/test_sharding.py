@@ -26,7 +26,8 @@ def test_sharded_chunked_multirun_equals_one_device(tmp_path):
     for run in table["run"].unique():
         assert json.loads((tmp_path / run / "summary.json").read_text())["devices"] == 4
 
-    cfg = make_config(sparsity=[0.0, 0.7, 0.9], seed=[0, 1], steps=200, batch_size=64, exec={"log_every": 100, "eval_max_batches": 32})
+    cfg = make_config(sparsity=[0.0, 0.7, 0.9], seed=[0, 1], steps=200, batch_size=64,
+                      exec={"log_every": 100, "eval_max_batches": 32})
     grid = build_grid(cfg)
     fused = train_grid(cfg, grid, devices=jax.devices()[:1])
     index = {(s, seed): i for i, (s, seed) in enumerate(zip(grid.coords["sparsity"], grid.coords["seed"]))}

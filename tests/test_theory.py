@@ -179,7 +179,8 @@ def test_paper_boundaries_2_1():
         assert list(above) == ["not_represented" if r < 1 else "dedicated"]
     # the triple point: at r = 1 both boundaries meet at 4/7
     assert theory_paper.paper_boundaries(1.0) == pytest.approx((4 / 7, 4 / 7))
-    at_one = theory_paper.paper_phase_diagram(2, 1, [4 / 7 * 1.01, 4 / 7 / 1.01], [1.0 / 1.01, 1.01]).set_index(["density", "relative"])
+    at_one = theory_paper.paper_phase_diagram(2, 1, [4 / 7 * 1.01, 4 / 7 / 1.01], [1.0 / 1.01, 1.01])
+    at_one = at_one.set_index(["density", "relative"])
     assert at_one.loc[(4 / 7 * 1.01, 1 / 1.01), "phase"] == "not_represented"
     assert at_one.loc[(4 / 7 * 1.01, 1.01), "phase"] == "dedicated"
     assert (at_one.xs(4 / 7 / 1.01, level="density")["phase"] == "superposition").all()
