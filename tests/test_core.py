@@ -150,7 +150,14 @@ def test_metrics():
     angles = metrics.pairwise_angles(W)
     assert angles[0, 2] == pytest.approx(np.degrees(np.arccos(0.6))) and angles[2, 3] == pytest.approx(90)
     assert np.isnan(angles[1]).all()
+    assert angles[0, 3] == pytest.approx(np.degrees(np.arccos(2 / 2.5)))  # W_0 . W_3 = 2, norms 5 and 0.5
+    # rounding pushes |cos| past 1 for these (found by search): a feature and its antipode are 180 degrees, never NaN
+    v = np.array([[1.493], [-1.259]])
+    np.testing.assert_array_equal(metrics.pairwise_angles(np.hstack([v, -1.03 * v])), [[0, 180], [180, 0]])
+    # D_i with sum_j (W_i_hat . W_j)^2 below 1: short orthogonal features still have one dimension each
+    np.testing.assert_allclose(metrics.dimensionality(np.array([[0.6, 0.0], [0.0, 0.3]])), [1.0, 1.0])
     stacked = np.stack([W, -2 * W])
+    np.testing.assert_allclose(metrics.interference(stacked), [metrics.interference(W), 4 * metrics.interference(W)])
     np.testing.assert_allclose(metrics.superposition(stacked)[1], metrics.superposition(W) * 4)
     np.testing.assert_allclose(metrics.dimensionality(stacked)[1], metrics.dimensionality(W))
     np.testing.assert_allclose(metrics.dimensions_per_feature(stacked), [2 / 26.25, 2 / 105])
@@ -205,6 +212,8 @@ def test_sweeper(key):
 def test_sweeper_nulls_only_a_density_key_that_is_set():
     assert plan("sparsity=null", "seed=0,1")[0] == [["sparsity=null", "seed=[0,1]"]]
     assert plan("density=null")[0] == [["density=null"]]
+    assert plan("sparsity=0.5")[0] == [["sparsity=0.5", "density=null"]]  # a plain value sets the density too
+    assert plan("density=0.5", "seed=0,1")[0] == [["density=0.5", "seed=[0,1]", "sparsity=null"]]
     assert plan("sparsity=0.5", "density=null")[0] == [["sparsity=0.5", "density=null"]]
 
 
@@ -213,6 +222,11 @@ def test_sweeper_nulls_only_a_density_key_that_is_set():
 
 def test_phase():
     assert (PhaseConfig().norm, PhaseConfig().superposition) == (0.5, 0.25)  # the README's rule
+    for bad in ({"norm": -0.1}, {"superposition": -0.1}, {"norm_full": -1.0}, {"superposition_full": -1.0},
+                {"superposition": math.nan}, {"norm_full": 0.0}, {"superposition_full": 0.0}):
+        with pytest.raises(ValueError, match=f"phase.{next(iter(bad))}"):
+            PhaseConfig(**bad)
+    PhaseConfig(norm=0.0, superposition=0.0, norm_full=0.5, superposition_full=0.2)  # the edges that are allowed
     norm = [0.5, 0.51, 1.0, 1.0, 1.0, 1.0]
     sup = [2.0, 0.0, 0.24, 0.26, 0.5, 1.0]  # 0.5: a triangle; 1.0: an antipodal pair
     assert list(phase.classify(norm, sup)) == ["not_represented", "dedicated", "dedicated", "superposition",
@@ -289,6 +303,15 @@ def test_aggregate():
     assert (mean["norm"] == 2.0).all() and (mean["seeds"] == "0,1").all() and (mean["rule"] == "mean").all()
     assert len(per_model(table)) == 8 and "norm" not in per_model(table) and "loss" in per_model(table)
     assert set(aggregate(table, "best")["exact_loss"].dropna()) == {0.2}
+    # a merged multirun: columns of other groups are NaN here (importance_decay), and still identify cells
+    merged = table.assign(importance_decay=np.nan, interference=table["seed"] * 1.0 - 0.5)
+    best = select_seeds(merged, "best")
+    assert best.drop_duplicates("model_id")["used"].sum() == 4
+    paper = aggregate(merged, "paper")
+    assert len(paper) == 8 and (paper["n_seeds"] == 1).all() and (paper["n_trained"] == 2).all()
+    np.testing.assert_allclose(aggregate(merged, "mean")["interference"], 0.0)  # (-0.5 + 0.5) / 2
+    assert "interference" not in per_model(merged)
+    assert "index" not in per_model(merged) and per_model(merged).index.tolist() == list(range(8))
 
 
 # ----------------------------------------------------------------------------- theory
@@ -328,3 +351,31 @@ def test_theory():
     np.testing.assert_allclose(table["loss_dedicated"], [q / 2, q / 2])
     assert table["candidate"].tolist() == ["antipodal", "dedicated"]  # r = 3: q/2 = 0.052 < 4 x 0.25/6/2 = 0.083
     assert table["phase"].tolist() == ["superposition", "dedicated"]
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@pytest.mark.parametrize("n, m", [(3, 2), (5, 2)])  # n <= 2m applies W^T W once; n > 2m W^T (W x)
+def test_model(n, m):
+    import jax
+    import jax.numpy as jnp
+
+    from sweep.model import ToyModel, importance_weighted_mse, importance_weighted_mse_t, reconstruct
+
+    rng = np.random.default_rng(n)
+    W, b, x = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=(7, n))
+    params = {"W": jnp.asarray(W, jnp.float32), "b": jnp.asarray(b, jnp.float32)}
+    linear = x @ W.T @ W + b  # x' = W^T W x + b, row by row
+    relu = np.maximum(linear, 0)
+    np.testing.assert_allclose(ToyModel(n, m).apply({"params": params}, jnp.asarray(x)), relu, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ToyModel(n, m, relu=False).apply({"params": params}, jnp.asarray(x)), linear, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(reconstruct(params, jnp.asarray(x.T)), relu.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(reconstruct(params, jnp.asarray(x.T), relu=False), linear.T, rtol=1e-5, atol=1e-5)
+    init = ToyModel(n, m).init(jax.random.key(0), jnp.zeros((1, n)))["params"]
+    assert init["W"].shape == (m, n) and np.all(np.asarray(init["b"]) == 0)
+    importance = rng.uniform(0.1, 2, n)
+    loss = np.mean(importance * (x - relu) ** 2)  # mean over batch and features
+    weights = jnp.asarray(importance)
+    assert float(importance_weighted_mse(jnp.asarray(relu), jnp.asarray(x), weights)) == pytest.approx(loss, rel=1e-5)
+    assert float(importance_weighted_mse_t(jnp.asarray(relu.T), jnp.asarray(x.T), weights)) == pytest.approx(loss, rel=1e-5)
