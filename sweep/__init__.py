@@ -24,3 +24,12 @@ def _accelerator_expected() -> bool:
 if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", "") and not _accelerator_expected():
     _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={_cores}".strip()
+
+# JAX's persistent compilation cache, on by default: the same program (same shapes and code) compiled by
+# an earlier process is read back instead of compiled again (measured: a 3-model n=20 run's compile
+# 7.8 s -> 2.2 s; docs/speed.md). Set JAX_COMPILATION_CACHE_DIR yourself to move it, or
+# TMS_SWEEP_COMPILE_CACHE=0 to turn it off.
+if os.environ.get("TMS_SWEEP_COMPILE_CACHE", "1") != "0":
+    _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tms-sweep", "jax")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _cache)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # cache every program, not only slow ones

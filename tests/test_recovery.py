@@ -118,3 +118,19 @@ def test_no_host_device_flag_where_jax_will_use_an_accelerator(platforms, host_f
     out = subprocess.run([sys.executable, "-c", "import os, sweep; print(os.environ.get('XLA_FLAGS', ''))"],
                          env=env, capture_output=True, text=True, check=True).stdout
     assert ("xla_force_host_platform_device_count" in out) == host_flag
+
+
+def test_the_compilation_cache_is_on_by_default_and_can_be_turned_off(tmp_path):
+    """sweep/__init__.py points JAX's persistent compilation cache at a user cache dir unless told not to."""
+    import os
+
+    show = "import os, sweep; print(os.environ.get('JAX_COMPILATION_CACHE_DIR'))"
+
+    def cache_dir(**env):
+        base = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR", "TMS_SWEEP_COMPILE_CACHE")}
+        done = subprocess.run([sys.executable, "-c", show], capture_output=True, text=True, env={**base, **env}, timeout=60)
+        return done.stdout.strip()
+
+    assert cache_dir(XDG_CACHE_HOME=str(tmp_path)) == str(tmp_path / "tms-sweep" / "jax")
+    assert cache_dir(XDG_CACHE_HOME=str(tmp_path), TMS_SWEEP_COMPILE_CACHE="0") == "None"
+    assert cache_dir(JAX_COMPILATION_CACHE_DIR=str(tmp_path / "mine")) == str(tmp_path / "mine")
