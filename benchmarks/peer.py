@@ -1,0 +1,71 @@
+"""The project against the peers' PyTorch way on the same grid, whole processes, side by side.
+
+    python -m benchmarks.peer --torch-python ~/torch-venv/bin/python [--repeats 3] [--steps 3000]
+
+Trains G models (n=20, m=5, importance 0.7^i, G sparsities evenly spread over [0, 0.99], U[0,1]
+data, batch 1024, AdamW lr 1e-3 wd 0.01) with `python -m sweep.run` and with
+../shared/bench/torch_peer.py (`batched`: the Anthropic notebook's instance axis; `single`: one
+model after another, the seed blog's way), alternating the runs, each in its own process, and prints
+the median wall time of each and the ratio. torch is not a project dependency: give a Python that
+has it. The project's runs write into a fresh temp dir each time (nothing reused); its compilation
+cache (docs/speed.md) is warm after the first run, as it is for a user's repeated sweeps.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PEER = Path(__file__).resolve().parents[2] / "shared" / "bench" / "torch_peer.py"
+
+
+def project_command(n: int, m: int, models: int, steps: int, out: Path) -> list[str]:
+    sparsities = ",".join(f"{0.99 * k / (models - 1):.6g}" for k in range(models))
+    return [sys.executable, "-m", "sweep.run", f"model.n_features={n}", f"model.n_hidden={m}", "importance.decay=0.7",
+            f"sparsity=[{sparsities}]", f"steps={steps}", "exec.plots=false", "exec.progress=false",
+            f"hydra.run.dir={out}"]
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.peer", description=__doc__.splitlines()[0])
+    parser.add_argument("--torch-python", required=True, help="a Python with torch installed")
+    parser.add_argument("--peer", type=Path, default=PEER, help="torch_peer.py (default %(default)s)")
+    parser.add_argument("--models", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--modes", default="batched", help="comma list of torch_peer modes: batched, single")
+    args = parser.parse_args(argv)
+    n, m = 20, 5
+    times: dict[str, list[float]] = {"project": []}
+    modes = args.modes.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        for repeat in range(args.repeats):
+            for mode in modes:
+                peer = [args.torch_python, str(args.peer), mode, str(n), str(m), str(args.models), str(args.steps)]
+                times.setdefault(f"torch {mode}", []).append(timed(peer))
+                print(f"repeat {repeat}: torch {mode} {times[f'torch {mode}'][-1]:.1f} s", flush=True)
+            times["project"].append(timed(project_command(n, m, args.models, args.steps, Path(tmp) / f"run{repeat}")))
+            print(f"repeat {repeat}: project {times['project'][-1]:.1f} s", flush=True)
+    project = statistics.median(times["project"])
+    print(f"\n{args.models} models (n={n}, m={m}) x {args.steps} steps, batch 1024; median of {args.repeats} "
+          "whole-process runs, alternating\n")
+    print("| implementation | wall s (each run) | median wall s | project's speed-up |")
+    print("|---|---|---|---|")
+    for name, values in times.items():
+        median = statistics.median(values)
+        each = ", ".join(f"{v:.1f}" for v in values)
+        print(f"| {name} | {each} | {median:.1f} | {median / project:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
