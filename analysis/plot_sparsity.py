@@ -76,10 +76,11 @@ def _norm_independent(ax, table: pd.DataFrame, config: AnalysisConfig):
     m, n = int(table["n_hidden"].iloc[0]), int(table["n_features"].iloc[0])
     ax.plot(x, cells["dimensionality"], color="C1", ls="--", marker=".", lw=1, label="mean D$_i$ over features")
     ax.axhline(m / n, color="C2", ls="-.", lw=0.9, label=f"m/n = {m / n:.3g} (floor for unit-norm features)")
-    for xi, yi, sq in zip(x, cells["dimensionality"], cells["norm_sq"]):
-        ax.annotate(f"{sq:.2f}", (xi, yi), xytext=(0, -10), textcoords="offset points", ha="center", fontsize=6.5,
-                    color="C3")
-    ax.plot([], [], ls="none", marker="$1.5$", color="C3", label="mean ‖W$_i$‖$^2$ (numbers under the orange line)")
+    every = -(-len(x) // 8)  # at most 8 numbers, the sparsest always among them
+    for k in sorted(range(len(x) - 1, -1, -every)):
+        ax.annotate(f"{cells['norm_sq'].iloc[k]:.2f}", (x[k], cells["dimensionality"].iloc[k]), xytext=(0, -10),
+                    textcoords="offset points", ha="center", fontsize=6.5, color="C3")
+    ax.plot([], [], ls="none", marker="$1.5$", color="C3", label="mean ‖W$_i$‖$^2$ (red numbers)")
 
 
 def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
