@@ -379,12 +379,38 @@ def summary(module: str, found: list[Mutant], seconds: float, equivalent: dict) 
             "equivalents": [{**asdict(m), "why": equivalent[m.key]} for m in equiv]}
 
 
+def merge(last: dict, rerun: list[Mutant], seconds: float, equivalent: dict) -> dict:
+    """The last pass with these mutants' new results (e.g. its survivors re-run after tests were added)."""
+    again = {m.index for m in rerun}
+    code = {m.index: m.code for m in mutants(last["module"])}  # passes before `code` was recorded
+
+    def revive(m: dict) -> Mutant:
+        return Mutant(**{"code": code.get(m["index"], ""), **{k: v for k, v in m.items() if k != "why"}})
+
+    survivors = [revive(m) for m in last["survivors"] if m["index"] not in again]
+    equivalents = [revive(m) for m in last["equivalents"] if m["index"] not in again]
+    new_killed = sum(m.status != "survived" for m in rerun)
+    was_killed = len(again) - sum(1 for m in last["survivors"] + last["equivalents"] if m["index"] in again)
+    killed = last["killed"] - was_killed + new_killed
+    pool = survivors + equivalents + [m for m in rerun if m.status == "survived"]
+    equiv = [m for m in pool if m.key in equivalent]
+    survived = [m for m in pool if m.key not in equivalent]
+    non_equivalent = last["mutants"] - len(equiv)
+    return {**last, "killed": killed, "equivalent": len(equiv), "survived": len(survived),
+            "score": killed / non_equivalent if non_equivalent else 1.0,
+            "rerun": sorted(again), "rerun_seconds": round(seconds), "rerun_date": time.strftime("%Y-%m-%d"),
+            "survivors": [asdict(m) for m in survived],
+            "equivalents": [{**asdict(m), "why": equivalent[m.key]} for m in equiv]}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutate", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(TARGETS), help=f"default: all of {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
-    parser.add_argument("--only", type=int, nargs="*", help="these mutant numbers only (one module)")
+    parser.add_argument("--only", type=int, nargs="*", help="these mutant numbers only (one module; merged into its last "
+                        "pass); with no numbers, the last pass's survivors")
     parser.add_argument("--sample", type=int, help="at most this many mutants per module, evenly spaced")
+    parser.add_argument("--rescore", action="store_true", help="re-apply tests/mutants_equivalent.json to the last pass")
     parser.add_argument("--listed", action="store_true", help="only the one-line bugs listed in issue 16 (LISTED)")
     args = parser.parse_args(argv)
     if args.listed:
@@ -398,11 +424,28 @@ def main(argv=None) -> int:
                 print(f"{module} #{m.index} {TARGETS[module][0]}:{m.line}  {m.key}")
             continue
         start = time.perf_counter()
-        found = mutate_module(module, args.only, args.sample)
+        previous = OUT / f"{module}.json"
+        if args.rescore:  # today's tests/mutants_equivalent.json applied to the last pass, nothing run
+            last = json.loads(previous.read_text())
+            result = merge(last, [], 0.0, equivalent.get(module, {}))
+            result.update({k: last[k] for k in ("rerun", "rerun_seconds", "rerun_date") if k in last})
+            for k in ("rerun", "rerun_seconds", "rerun_date"):
+                if k not in last:
+                    result.pop(k)
+            previous.write_text(json.dumps(result, indent=2))
+            print(f"{module}: {result['killed']}/{result['mutants'] - result['equivalent']} ({result['score']:.0%})")
+            continue
+        if args.only == [] and previous.exists():  # `--only` alone: the survivors of the last pass, against today's tests
+            args_only = [m["index"] for m in json.loads(previous.read_text())["survivors"]]
+        else:
+            args_only = args.only
+        found = mutate_module(module, args_only, args.sample)
         result = summary(module, found, time.perf_counter() - start, equivalent.get(module, {}))
         result["of"] = len(mutants(module))
-        if args.only is None:
-            OUT.mkdir(parents=True, exist_ok=True)
+        if args_only is not None and previous.exists():  # a re-run of some mutants: merged into the last pass
+            result = merge(json.loads(previous.read_text()), found, time.perf_counter() - start, equivalent.get(module, {}))
+        OUT.mkdir(parents=True, exist_ok=True)
+        if args_only is None or previous.exists():
             (OUT / f"{module}.json").write_text(json.dumps(result, indent=2))
         print(f"{module}: {result['killed']}/{result['mutants'] - result['equivalent']} non-equivalent mutants killed "
               f"(of {result['mutants']} run, {result['of']} in all) "

@@ -237,11 +237,19 @@ def test_phase():
     np.testing.assert_allclose(phase.colour(0.25, 0.0), 0.75 * phase.WHITE + 0.25 * phase.BLUE)
     np.testing.assert_allclose(phase.colour([0.0, -1.0], [0.5, -1.0]), [phase.WHITE, phase.WHITE])
     np.testing.assert_allclose(phase.phase_colour([["dedicated", "superposition"]]), [[phase.BLUE, phase.RED]])
+    wide = PhaseConfig(norm_full=2.0, superposition_full=2.0)  # saturation at norm 2, red at superposition 2
+    np.testing.assert_allclose(phase.colour(1.0, 1.0, wide), 0.5 * phase.WHITE + 0.25 * phase.BLUE + 0.25 * phase.RED)
+    # majority: a tie goes to the best seed's phase if tied, else to the first tied phase in PHASES order
+    fractions = pd.DataFrame([[0.2, 0.4, 0.4], [0.2, 0.4, 0.4], [0.5, 0.0, 0.5]])
+    assert list(phase._majority(fractions, pd.Series(["not_represented", "superposition", "superposition"]))) == [
+        "dedicated", "superposition", "superposition"]
     # at r = 1 mirror images tie: every phase a feature has; elsewhere the extra feature's own
     W = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, -1.0]]])
     ph, sets = phase.tied_phases(W, [1.0, 2.0, 1.0])
     assert sets == ["not_represented|dedicated", "not_represented", "superposition"]
     assert list(ph) == ["not_represented", "not_represented", "superposition"]
+    assert phase.tied_phases(W[:1], [1 + 1e-6])[1] == ["not_represented"]  # ties at r = 1 exactly (1e-9), not near it
+    assert phase.tied_phases(W[:1], [1 + 1e-12])[1] == ["not_represented|dedicated"]
     cells = pd.DataFrame({"phase": ["dedicated", "dedicated", "superposition"], "majority": ["dedicated"] * 3,
                           "phase_optimal": ["dedicated", "superposition", "superposition"],
                           "phases_optimal": ["not_represented|dedicated", "superposition", "superposition"]})
@@ -281,9 +289,12 @@ def test_phase_applies_only_to_phase_change_runs():
     mixed = phase_rows()
     mixed.loc[mixed["feature"] == 1, "density"] = 0.3  # per-feature densities: no shared density per model
     assert not phase.applies(mixed)
+    seeds = phase.seed_phases(phase_rows(), "paper")
+    assert "index" not in seeds and seeds.index.tolist() == list(range(8)) and (seeds["feature"] == 1).all()
     cells = phase.cell_phases(phase_rows(), "paper")
     assert len(cells) == 4 and (cells["n_seeds"] == 2).all() and (cells["best_seed"] == 0).all()
     assert (cells["phase"] == "dedicated").all() and (cells["ranked_by"] == "loss").all()
+    assert (phase.cell_phases(phase_rows(run="job/3"))["best_run"] == "job/3").all()
 
 
 # ----------------------------------------------------------------------------- seed aggregation
