@@ -6,8 +6,8 @@ each set, the collapse of correlated pairs onto their principal component, check
     python -m analysis.paper correlated_bases      # 2 correlated sets of 10 (n=20, m=10): local orthogonal bases
 
 A pair (a, b) of a set is read from W alone (thresholds fixed here, before the full-size runs):
-- *collapsed*: W_a and W_b within COLLAPSED_DEG of each other and the pair's principal component
-  (W_a + W_b) / sqrt(2) (what the model stores for it) has norm > REPRESENTED_NORM;
+- *collapsed*: W_a and W_b within COLLAPSED_DEG of each other, both with norm > COLLAPSED_MIN, and the pair's
+  principal component (W_a + W_b) / sqrt(2) (what the model stores for it) has norm > REPRESENTED_NORM;
 - *split*: both features represented (norm > REPRESENTED_NORM) in directions more than COLLAPSED_DEG apart;
 - *one*: exactly one represented (and not collapsed); *ignored*: neither.
 *PCA-like*: W^T W an orthogonal projection of rank m (max |W W^T - I_m| <= PCA_TOLERANCE), as a linear
@@ -28,7 +28,8 @@ from analysis.figure import STYLE, density_label, save, title
 from analysis.paper import Fact, angular_gaps, best_models
 from sweep.metrics import REPRESENTED_NORM, dimensionality_sum, feature_norms
 
-COLLAPSED_DEG = 20.0  # a pair this close in direction is one (collapsed) direction
+COLLAPSED_DEG = 20.0  # a pair this close in direction is one (collapsed) direction ...
+COLLAPSED_MIN = 0.25  # ... if both features have at least this norm (else it is one feature and a stray)
 ORTHOGONAL_DEG = 15.0  # "orthogonal": 90 +- this
 ANTIPODAL_DEG = 20.0  # "antipodal": at least 180 - this apart
 PCA_TOLERANCE = 0.2  # PCA-like: max |W W^T - I_m| at most this
@@ -54,7 +55,7 @@ def pair_state(W, a: int, b: int) -> str:
     """collapsed | split | one | ignored (module docstring)."""
     norms = feature_norms(W)
     principal = np.linalg.norm(W[:, a] + W[:, b]) / np.sqrt(2)
-    if angle(W[:, a], W[:, b]) <= COLLAPSED_DEG and principal > REPRESENTED_NORM:
+    if angle(W[:, a], W[:, b]) <= COLLAPSED_DEG and principal > REPRESENTED_NORM and min(norms[a], norms[b]) > COLLAPSED_MIN:
         return "collapsed"
     represented = int(norms[a] > REPRESENTED_NORM) + int(norms[b] > REPRESENTED_NORM)
     return ("ignored", "one", "split")[represented]

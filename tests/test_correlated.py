@@ -145,6 +145,47 @@ def test_bad_settings_are_refused_in_one_line(overrides, message):
     assert isinstance(cause, ConfigError) and message in str(cause) and "\n" not in str(cause)
 
 
+# ----------------------------------------------------------------------------- reading the weights (analysis/correlated.py)
+
+
+def at(*degrees, norms=None):
+    theta = np.radians(degrees)
+    norms = np.ones(len(degrees)) if norms is None else np.asarray(norms, float)
+    return np.stack([np.cos(theta), np.sin(theta)]) * norms
+
+
+def test_pairs_collapsed_split_one_or_ignored():
+    from analysis.correlated import collapse_summary, pair_state
+
+    r = 1 / np.sqrt(2)
+    W = at(10, 15, 90, 200, 0, 0, norms=[r, r, 1, 1, 0.9, 0.1])
+    assert [pair_state(W, a, a + 1) for a in (0, 2, 4)] == ["collapsed", "split", "one"]
+    assert pair_state(at(0, 0, norms=[0.3, 0.3]), 0, 1) == "ignored"  # principal component 0.42: too short
+    s = collapse_summary(W)
+    assert s["collapsed"] == 1 and s["directions"] == 1 + 2 + 1
+
+
+def test_pca_like_is_an_orthogonal_projection():
+    from analysis.correlated import pca_like, projection_error
+
+    triangle = at(0, 0, 120, 120, 240, 240, norms=[np.sqrt(1 / 3)] * 6)  # three collapsed pairs: W W^T = I
+    assert projection_error(triangle) < 1e-12 and pca_like(triangle)
+    assert not pca_like(at(0, 60, 120, 180, 240, 300))  # a hexagon: W W^T = 3 I
+
+
+def test_set_geometry_readers():
+    from analysis.correlated import in_regime, set_cosines, side_by_side, within_set_angles
+
+    hexagon = at(0, 60, 120, 180, 240, 300)
+    assert side_by_side(hexagon) and not side_by_side(at(0, 120, 60, 180, 240, 300))
+    np.testing.assert_allclose(within_set_angles(at(0, 90, 45, 225)), [90, 180])
+    bases = np.hstack([np.eye(3), np.eye(3)[:, [1, 2, 0]] * -1])  # two sets of 3: orthogonal within, antipodal across
+    within, across = set_cosines(bases, 3)
+    assert within.max() == 0 and across.max() == 1 and len(within) == 6 and len(across) == 9
+    assert in_regime(0.6, 0.5, 1.0, None) and in_regime(0.05, 0.0, 0.05, 0) and not in_regime(0.22, 0.15, 0.2, 2)
+    assert not in_regime(0.25, 0.25, 0.5, 3)  # the ends are approximate: left out
+
+
 # The verdicts of the full-size collapse sweep (docs/correlated.md, 2026-12-01): PCA-like >= 0.5 yes; all three
 # collapsed in (0.25, 0.5) no (density 0.3: two); two in (0.15, 0.2) yes; one in (0.05, 0.15) no (density 0.07:
 # none); none <= 0.05 yes; capacity yes.
