@@ -63,9 +63,10 @@ def test_gallery_records_what_was_measured(tmp_path):
     for job, seconds in (("0", 10.0), ("1", 5.5)):
         (run / job).mkdir(parents=True)
         (run / job / "summary.json").write_text(json.dumps({"n_models": 360, "seconds": seconds}))
-    facts = [Fact("a claim", True, "3 of 3"), Fact("another claim", False, "1 of 3")]
+    facts = [Fact("a claim", True, "3 of 3"), Fact("another claim", False, "1 of 3"), Fact("bias", True, "max |b_i| 0.1")]
     results = record(tmp_path / "gallery", "phase_n3", ["seed=[0,1]"], run, facts, 42.0)
     text = results.read_text()
     assert "`python -m analysis.paper phase_n3 -- seed=[0,1]`" in text and "720 (2)" in text and "| 15.5 | 42 |" in text
     assert "| a claim | PASS | 3 of 3 |" in text and "| another claim | FAIL | 1 of 3 |" in text
+    assert "| bias | PASS | max \\|b_i\\| 0.1 |" in text  # a | in a cell is escaped, the row keeps its columns
     assert json.loads((tmp_path / "gallery" / "results" / "phase_n3.json").read_text())["training_s"] == 15.5
