@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -179,58 +180,14 @@ def check_more_features_when_sparse(directory: Path, table: pd.DataFrame) -> lis
     ]
 
 
-def check_blog(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.blog import check
+def _later(module: str, name: str) -> Callable:
+    """module.name, imported at the first call: an experiment's own module loads only when it runs."""
 
-    return check(directory, table)
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
-
-def blog_figures(directory: Path) -> list[Path]:
-    from analysis.blog import figures
-
-    return figures(directory)
-
-
-def check_correlated(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.correlated import check
-
-    return check(directory, table)
-
-
-def correlated_figures(directory: Path) -> list[Path]:
-    from analysis.correlated import figures
-
-    return figures(directory)
-
-
-def check_collapse(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.correlated import check_collapse
-
-    return check_collapse(directory, table)
-
-
-def collapse_figures(directory: Path) -> list[Path]:
-    from analysis.correlated import collapse_figures
-
-    return collapse_figures(directory)
-
-
-def check_bases(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.correlated import check_bases
-
-    return check_bases(directory, table)
-
-
-def check_privileged(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.privileged import check
-
-    return check(directory, table)
-
-
-def privileged_figures(directory: Path) -> list[Path]:
-    from analysis.privileged import figures
-
-    return figures(directory)
+    call.__name__ = f"{module}.{name}"
+    return call
 
 
 @dataclass
@@ -251,13 +208,16 @@ EXPERIMENTS = {
     "notebook_intro": Experiment(check_more_features_when_sparse, ("geometry",)),
     "notebook_sparsity": Experiment(check_more_features_when_sparse, ("weights", "dims_per_feature")),
     "notebook_geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
-    "blog": Experiment(check_blog, ("reproduced", "seeds"), blog_figures, findings=True),
-    "correlated": Experiment(check_correlated, ("sets",), correlated_figures),
+    "blog": Experiment(_later("analysis.blog", "check"), ("reproduced", "seeds"), _later("analysis.blog", "figures"),
+                       findings=True),
+    "correlated": Experiment(_later("analysis.correlated", "check"), ("sets",), _later("analysis.correlated", "figures")),
     # The collapse regimes' ends are the paper's approximate claims: a FAIL there is a finding (docs/correlated.md)
-    "correlated_collapse": Experiment(check_collapse, ("collapse",), collapse_figures, findings=True),
-    "correlated_bases": Experiment(check_bases, ("weights",)),
+    "correlated_collapse": Experiment(_later("analysis.correlated", "check_collapse"), ("collapse",),
+                                      _later("analysis.correlated", "collapse_figures"), findings=True),
+    "correlated_bases": Experiment(_later("analysis.correlated", "check_bases"), ("weights",)),
     # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding (docs/privileged.md)
-    "privileged": Experiment(check_privileged, ("privileged",), privileged_figures, findings=True),
+    "privileged": Experiment(_later("analysis.privileged", "check"), ("privileged",), _later("analysis.privileged", "figures"),
+                             findings=True),
 }
 
 
