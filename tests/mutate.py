@@ -42,7 +42,8 @@ HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
 TARGETS = {
     "model": ("sweep/model.py", None, _in(CORE, "test_model") + HAND_LOOP),
     "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
-             ["tests/test_data.py", *_in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")]),
+             _in(CORE, "test_data_layouts") + ["tests/test_data.py"]
+             + _in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")),
     "grid": ("sweep/grid.py", None,
              _in(CORE, "test_grid") + _in(ENGINE, "test_chunks_fall_on_block_boundaries",
                                           "test_models_differing_only_in_importance_lr_or_wd_see_identical_batches") + HAND_LOOP),

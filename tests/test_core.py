@@ -73,6 +73,7 @@ def test_grid():
     assert grid.chunk_bounds(4) == [(0, 8), (8, 16), (16, 24), (24, 32)]
     assert grid.chunk_bounds(3) == [(0, 16), (16, 24), (24, 32)]
     assert [len(grid.chunk(k, 4)) for k in range(4)] == [8, 8, 8, 8]
+    assert grid.chunk_bounds(40)[-8:] == [(0, 0)] * 8 and grid.chunk_bounds(40)[:2] == [(0, 1), (1, 2)]  # more chunks than models
     # density given directly; per-feature sparsity
     dense = build_grid(make_config(density=[0.5, 0.1], seed=0))
     np.testing.assert_allclose(dense.coords["sparsity"], [0.5, 0.9])
@@ -347,6 +348,7 @@ def test_theory():
     W = {name: np.asarray(sol3.loc[name, "W"]) for name in names3}
     np.testing.assert_allclose(W["ignored"], [[1, 0, 0], [0, 1, 0]])
     np.testing.assert_allclose(W["dedicated"], [[1, 0, 0], [0, 0, 1]])
+    assert (sol3.loc["ignored", "extra_norm"], sol3.loc["dedicated", "extra_norm"]) == (0, 1)  # the extra feature is the last
     assert np.linalg.norm(W["dedicated_antipodal"][:, 2]) == pytest.approx(1)
     assert sol3.loc["dedicated_antipodal", "extra_superposition"] == 0
     assert sol3.loc["antipodal", "extra_superposition"] > 0.9 and np.linalg.norm(W["antipodal"][:, 0]) == pytest.approx(1)
@@ -354,6 +356,10 @@ def test_theory():
     np.testing.assert_allclose(sol3.loc["ignored", "loss"], 1.5 * (0.3 / 3 - 0.09 / 4) / 3, rtol=1e-9)
     with pytest.raises(ValueError, match="n_features=4"):
         theory.candidate_solutions(4, 2, [0.5], [1.0])
+    # dense, r = 0.1: dropping the extra feature (0.1 x 1/12 / 2) beats dedicating to it (1/12 / 2) and the pair (1.1/12 / 2)
+    cell = theory.phase_diagram(2, 1, [1.0], [0.1], theory=TheoryConfig(steps=50, relax_steps=0)).iloc[0]
+    assert cell["candidate"] == "ignored" and cell["phase"] == "not_represented"
+    assert (cell["extra_norm"], cell["extra_superposition"]) == (0.0, 0.0) and cell["loss"] == pytest.approx(0.1 / 24)
     # the paper's diagram: closed forms at one cell, winner and ties by hand
     table = theory_paper.paper_phase_diagram(2, 1, [0.5], [1.0, 3.0])
     q = 0.5 / 3 - 0.0625
@@ -390,3 +396,20 @@ def test_model(n, m):
     weights = jnp.asarray(importance)
     assert float(importance_weighted_mse(jnp.asarray(relu), jnp.asarray(x), weights)) == pytest.approx(loss, rel=1e-5)
     assert float(importance_weighted_mse_t(jnp.asarray(relu.T), jnp.asarray(x.T), weights)) == pytest.approx(loss, rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- data layouts
+
+
+def test_data_layouts():
+    import jax
+
+    from sweep.data import fast_uniform, uniform
+
+    key = jax.random.key(5)
+    draw = np.asarray(fast_uniform(key, (3, 5)))
+    assert draw.shape == (3, 5) and len(np.unique(draw)) == 15
+    np.testing.assert_array_equal(fast_uniform(key, (5, 3), features_first=True), draw.T)
+    np.testing.assert_array_equal(uniform(key, (3, 5), "fast"), draw)
+    np.testing.assert_array_equal(uniform(key, (3, 5), "threefry"), jax.random.uniform(key, (3, 5)))
+    np.testing.assert_array_equal(uniform(key, (5, 3), "threefry", features_first=True), jax.random.uniform(key, (3, 5)).T)

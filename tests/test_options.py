@@ -61,7 +61,7 @@ OPTIONS = {
                                          optim={"lr": 1e-2, "weight_decay": 0.1}),
     "normal features, density, extra": dict(density=[0.3], data={"distribution": "normal"},
                                             importance={"kind": "extra", "relative": [0.2, 4.0]},
-                                            optim={"lr": 1e-2, "weight_decay": 0.1, "b1": 0.8, "b2": 0.99, "eps": 1e-6}),
+                                            optim={"lr": 1e-2, "weight_decay": 0.1, "b1": 0.8, "b2": 0.99, "eps": 1e-3}),
     "threefry rng, m=3": dict(sparsity=[0.9], data={"rng": "threefry"}, model={"n_hidden": 3}, seed=[2],
                               optim={"lr": 3e-2, "weight_decay": 0.05}),
 }
