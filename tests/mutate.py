@@ -428,7 +428,7 @@ def main(argv=None) -> int:
         previous = OUT / f"{module}.json"
         if args.rescore:  # today's tests/mutants_equivalent.json applied to the last pass, nothing run
             last = json.loads(previous.read_text())
-            result = merge(last, [], 0.0, equivalent.get(module, {}))
+            result = {"of": len(mutants(module)), **merge(last, [], 0.0, equivalent.get(module, {}))}
             result.update({k: last[k] for k in ("rerun", "rerun_seconds", "rerun_date") if k in last})
             for k in ("rerun", "rerun_seconds", "rerun_date"):
                 if k not in last:
@@ -445,6 +445,7 @@ def main(argv=None) -> int:
         result["of"] = len(mutants(module))
         if args_only is not None and previous.exists():  # a re-run of some mutants: merged into the last pass
             result = merge(json.loads(previous.read_text()), found, time.perf_counter() - start, equivalent.get(module, {}))
+            result["of"] = len(mutants(module))
         OUT.mkdir(parents=True, exist_ok=True)
         if args_only is None or previous.exists():
             (OUT / f"{module}.json").write_text(json.dumps(result, indent=2))

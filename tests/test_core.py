@@ -126,6 +126,10 @@ def test_final_evaluation():
     _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=1.0, eval_max_batches=64),
                                     lambda a: np.asarray(a))
     assert count == 4 and calls == [0]  # quiet enough at once
+    # the count doubles: 4 batches (se 0.3/sqrt(3) = 0.17) are too noisy for 12%, 8 (0.3/sqrt(7) = 0.113) are not
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.12, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count == 8
     _, se, count = final_evaluation(lambda p, s, f: losses[:, f:f + 1], None, None,
                                     _Cfg(eval_batches=1, eval_rel_se=0.05, eval_max_batches=1), lambda a: np.asarray(a))
     assert count == 1 and np.isinf(se).all()  # one batch: no standard error
@@ -162,6 +166,8 @@ def test_metrics():
     np.testing.assert_allclose(metrics.superposition(stacked)[1], metrics.superposition(W) * 4)
     np.testing.assert_allclose(metrics.dimensionality(stacked)[1], metrics.dimensionality(W))
     np.testing.assert_allclose(metrics.dimensions_per_feature(stacked), [2 / 26.25, 2 / 105])
+    np.testing.assert_allclose(metrics.dimensions_per_feature(0.5 * np.eye(2)), 4.0)  # m / ||W||_F^2 = 2 / 0.5
+    assert np.isnan(metrics.dimensions_per_feature(np.zeros((2, 3))))  # no feature kept: undefined (sweep/metrics.py)
 
 
 # ----------------------------------------------------------------------------- memory
@@ -224,7 +230,8 @@ def test_sweeper_nulls_only_a_density_key_that_is_set():
 def test_phase():
     assert (PhaseConfig().norm, PhaseConfig().superposition) == (0.5, 0.25)  # the README's rule
     for bad in ({"norm": -0.1}, {"superposition": -0.1}, {"norm_full": -1.0}, {"superposition_full": -1.0},
-                {"superposition": math.nan}, {"norm_full": 0.0}, {"superposition_full": 0.0}):
+                {"superposition": math.nan}, {"norm_full": 0.0}, {"superposition_full": 0.0}, {"norm_full": math.nan},
+                {"superposition_full": math.nan}):
         with pytest.raises(ValueError, match=f"phase.{next(iter(bad))}"):
             PhaseConfig(**bad)
     PhaseConfig(norm=0.0, superposition=0.0, norm_full=0.5, superposition_full=0.2)  # the edges that are allowed
@@ -360,6 +367,10 @@ def test_theory():
     cell = theory.phase_diagram(2, 1, [1.0], [0.1], theory=TheoryConfig(steps=50, relax_steps=0)).iloc[0]
     assert cell["candidate"] == "ignored" and cell["phase"] == "not_represented"
     assert (cell["extra_norm"], cell["extra_superposition"]) == (0.0, 0.0) and cell["loss"] == pytest.approx(0.1 / 24)
+    pair = theory.phase_diagram(2, 1, [0.2], [3.0], theory=TheoryConfig(steps=100, relax_steps=0)).iloc[0]
+    (w0, w1), = pair["W"]  # m = 1: ||W_extra|| = |w1|, its superposition (W_extra_hat . W_0)^2 = w0^2
+    assert pair["candidate"] == "antipodal" and abs(abs(w0) - abs(w1)) > 0.03
+    assert pair["extra_norm"] == pytest.approx(abs(w1)) and pair["extra_superposition"] == pytest.approx(w0**2)
     # the paper's diagram: closed forms at one cell, winner and ties by hand
     table = theory_paper.paper_phase_diagram(2, 1, [0.5], [1.0, 3.0])
     q = 0.5 / 3 - 0.0625
