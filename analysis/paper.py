@@ -157,10 +157,11 @@ def check_shrinking_dims(directory: Path, table: pd.DataFrame) -> list[Fact]:
     """The paper's m / ||W||_F^2 falls with sparsity; beside it, what it is made of at the sparsest density:
     m / ||W||_F^2 = (m/n) / mean ||W_i||^2 goes below m/n when norms grow above 1, while the scale-free
     mean D_i stays near m/n (sum D_i <= m), so a value under m/n is not more features per dimension."""
-    models = best_models(table).sort_values("density", ascending=False)
-    dims = models["dims_per_feature"].to_numpy()
     marked = select_seeds(table, "best")
-    sparsest = marked[marked["used"] & np.isclose(marked["density"], models["density"].iloc[-1])]
+    best = marked[marked["used"]]  # one row per feature of each cell's best seed
+    models = per_model(best).sort_values("density", ascending=False)
+    dims = models["dims_per_feature"].to_numpy()
+    sparsest = best[np.isclose(best["density"], models["density"].iloc[-1])]
     m, n = int(table["n_hidden"].iloc[0]), int(table["n_features"].iloc[0])
     return [
         Fact("dense: about one dimension per feature (m features, orthogonal)", dims[0] > 0.9, f"{dims[0]:.3f}"),
