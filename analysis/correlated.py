@@ -135,22 +135,16 @@ def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
     def W_of(row):
         return analysis.model_weights(weights, row["run"], row["model_id"])[0]
 
-    rows = cells(4, "correlated")
-    if len(rows):
-        angles = {row["density"]: within_set_angles(W_of(row)) for _, row in rows.iterrows()}
-        ok = [all(abs(a - 90) <= ORTHOGONAL_DEG for a in v) and int(row["n_represented"]) == 4
-              for (_, row), v in zip(rows.iterrows(), angles.values())]
-        facts.append(Fact(f"2 correlated sets of 2 (n=4): all 4 represented, the features of each set orthogonal "
-                          f"(90 +- {ORTHOGONAL_DEG:g} deg)", all(ok),
-                          "; ".join(f"density {d:g}: {_fmt(v)} deg" for d, v in angles.items())))
-    rows = cells(4, "anticorrelated")
-    if len(rows):
-        angles = {row["density"]: within_set_angles(W_of(row)) for _, row in rows.iterrows()}
-        ok = [all(a >= 180 - ANTIPODAL_DEG for a in v) and int(row["n_represented"]) == 4
-              for (_, row), v in zip(rows.iterrows(), angles.values())]
-        facts.append(Fact(f"2 anticorrelated sets of 2 (n=4): all 4 represented, the features of each set antipodal "
-                          f"(>= {180 - ANTIPODAL_DEG:g} deg)", all(ok),
-                          "; ".join(f"density {d:g}: {_fmt(v)} deg" for d, v in angles.items())))
+    pairs = (("correlated", f"orthogonal (90 +- {ORTHOGONAL_DEG:g} deg)", lambda a: abs(a - 90) <= ORTHOGONAL_DEG),
+             ("anticorrelated", f"antipodal (>= {180 - ANTIPODAL_DEG:g} deg)", lambda a: a >= 180 - ANTIPODAL_DEG))
+    for correlation, shape, within in pairs:  # n=4: 2 sets of 2, every feature represented
+        rows = cells(4, correlation)
+        if len(rows):
+            angles = {row["density"]: within_set_angles(W_of(row)) for _, row in rows.iterrows()}
+            ok = [all(within(a) for a in v) and int(row["n_represented"]) == 4
+                  for (_, row), v in zip(rows.iterrows(), angles.values())]
+            facts.append(Fact(f"2 {correlation} sets of 2 (n=4): all 4 represented, the features of each set {shape}",
+                              all(ok), "; ".join(f"density {d:g}: {_fmt(v)} deg" for d, v in angles.items())))
     rows = cells(6, "correlated")
     if len(rows):
         measured, ok = [], []
