@@ -274,7 +274,6 @@ def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
     recipe = (f"n={first['n_features']}, m={first['n_hidden']}, importance 0.9^i, AdamW lr {first['lr']:g}, wd "
               f"{first['weight_decay']:g}, {first['schedule']} lr, {first['steps']} steps x batch {first['batch_size']}")
     out = directory / "figures"
-    out.mkdir(exist_ok=True)
     paths = save(draw_diagnostics(rows, f"The blog post's three models and diagnostics ({recipe})"), out, "reproduced",
                  formats)
     seeds = sorted(models["seed"].unique())

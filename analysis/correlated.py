@@ -279,7 +279,6 @@ def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
                  f"seeds per cell (colour: set; line style: feature within the set). Importance 1, "
                  f"{first['steps']} steps x batch {first['batch_size']}", fontsize=9)
     out = directory / "figures"
-    out.mkdir(exist_ok=True)
     return save(fig, out, "sets", formats)
 
 
@@ -318,5 +317,4 @@ def collapse_figures(directory: Path, formats=("png", "svg")) -> list[Path]:
     fig.suptitle(f"Collapse of correlated pairs onto (a+b)/√2, lowest-loss of {table['seed'].nunique()} seeds per "
                  f"density (colour: set). {title(table)}", fontsize=9)
     out = directory / "figures"
-    out.mkdir(exist_ok=True)
     return save(fig, out, "collapse", formats)

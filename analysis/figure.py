@@ -91,6 +91,8 @@ def density_label(density: float) -> str:
 
 
 def save(fig: Figure, out_dir: Path, name: str, formats) -> list[Path]:
+    """fig as out_dir/name.<format> for each format (out_dir is created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
         path = out_dir / f"{name}.{fmt}"

@@ -135,5 +135,4 @@ def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
                  f"(dotted: the {IN_NEURON:g} threshold of 'in a neuron'), lowest-loss of "
                  f"{table['seed'].nunique()} seeds per density. {title(table)}", fontsize=9)
     out = directory / "figures"
-    out.mkdir(exist_ok=True)
     return save(fig, out, "privileged", formats)
