@@ -21,8 +21,8 @@ from typing import Any, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import ListConfig, OmegaConf
 
-MODEL_KINDS = ("relu", "linear", "privileged")
-DISTRIBUTIONS = ("uniform", "normal")
+MODEL_KINDS = ("relu", "linear", "privileged", "abs")
+DISTRIBUTIONS = ("uniform", "normal", "signed_uniform")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
 SCHEDULES = ("constant", "cosine", "warmup_cosine")
@@ -84,6 +84,7 @@ def check_int(key: str, value: Any, low: int) -> None:
 @dataclass
 class ModelConfig:
     kind: str = "relu"  # relu: x' = ReLU(W^T W x + b); linear: x' = W^T W x + b; privileged: x' = ReLU(W^T ReLU(W x) + b)
+    # abs: y' = ReLU(W2 ReLU(W x) + b), untied (W2 is (n, m)), trained on the target |x| (docs/computation.md)
     n_features: int = 5  # n
     n_hidden: int = 2  # m
 
@@ -95,7 +96,8 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    # uniform: a present feature is U[0,1] (the paper); normal: N(0,1), signed.
+    # uniform: a present feature is U[0,1] (the paper); normal: N(0,1), signed; signed_uniform: U[-1,1]
+    # (the paper's computation-in-superposition data, model.kind=abs).
     distribution: str = "uniform"
     # fast: counter-based hash keyed per step by threefry (see sweep/data.py); threefry: jax.random.
     rng: str = "fast"
@@ -237,6 +239,9 @@ class Config:
             if any(len(set(fs[i:i + k])) > 1 for i in range(0, len(fs), k)):
                 raise ConfigError(f"data.feature_sparsity must be equal within each set of data.set_size={k} features "
                                   f"when data.correlation={self.data.correlation} (a set is zero or not as a whole)")
+        if self.model.kind == "abs" and self.data.distribution == "uniform":
+            raise ConfigError("model.kind=abs computes |x| and needs signed features: set data.distribution=signed_uniform "
+                              "(the paper's U[-1,1]) or normal (with uniform U[0,1] values |x| = x)")
         if self.importance.kind == "extra" and self.model.n_features < 2:
             raise ConfigError("importance.kind=extra needs model.n_features >= 2")
 

@@ -60,8 +60,9 @@ def sample_features(key, density, batch_size: int, distribution: str = "uniform"
     shape = (n, batch_size) if features_first else (batch_size, n)
     if correlation != "none":
         u = uniform(key, (n, batch_size), rng, features_first=True)
-        normal = None if distribution == "uniform" else jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n)).T
-        x_t = _set_features(u, density, correlation, set_size, normal)
+        normal = None if distribution in ("uniform", "signed_uniform") else \
+            jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n)).T
+        x_t = _set_features(u, density, correlation, set_size, normal, signed=distribution == "signed_uniform")
         return x_t if features_first else x_t.T
     if features_first:
         density = density[:, None]
@@ -69,11 +70,13 @@ def sample_features(key, density, batch_size: int, distribution: str = "uniform"
     present = u < density
     if distribution == "uniform":
         return jnp.where(present, u / density, 0.0)
+    if distribution == "signed_uniform":  # U[-1, 1) from the same draw: 2 u / density - 1
+        return jnp.where(present, 2.0 * u / density - 1.0, 0.0)
     values = jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n))
     return jnp.where(present, values.T if features_first else values, 0.0)
 
 
-def _set_features(u, density, correlation: str, k: int, normal=None):
+def _set_features(u, density, correlation: str, k: int, normal=None, signed: bool = False):
     """Features in sets of k (features sk .. sk+k-1), from one uniform draw u (n, batch): (n, batch).
 
     The set's first entry u_0 decides for the whole set: the set is present when u_0 < d (d: the
@@ -81,7 +84,8 @@ def _set_features(u, density, correlation: str, k: int, normal=None):
     with value u_0 / d, feature j > 0 with its own u_j (independent of u_0). anticorrelated: only
     feature c = floor(k u_0 / d) is non-zero, with value u_c for c > 0 and u_1 for c = 0 (entries that
     decided nothing; for k = 1 it is u_0 / d). With k = 1 both laws are the independent one, bit for bit.
-    `normal` (n, batch), if given, replaces the U[0, 1) values of the present features.
+    `normal` (n, batch), if given, replaces the U[0, 1) values of the present features; `signed` maps them
+    to U[-1, 1) (2 v - 1).
     """
     n, batch = u.shape
     sets = u.reshape(n // k, k, batch)
@@ -99,4 +103,6 @@ def _set_features(u, density, correlation: str, k: int, normal=None):
         values = jnp.where(index == 0, sets[:, 1:2], sets) if k > 1 else scaled
     if normal is not None:
         values = normal.reshape(sets.shape)
+    if signed:
+        values = 2.0 * values - 1.0
     return jnp.where(on, values, 0.0).reshape(n, batch)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 REPRESENTED_NORM = 0.5  # a feature with ||W_i|| above this counts as represented
-IN_NEURON = 0.5  # model.kind=privileged: feature i is in neuron j when W_ji is above this
+IN_NEURON = 0.5  # model.kind=privileged: feature i is in neuron j when W_ji is above this (abs: |W1_ji| rescaled)
+DEAD_GAIN = 0.1  # model.kind=abs: a neuron whose rescaled output weights |W2_ij| are all below this is dead
 
 
 def feature_norms(W):
@@ -69,6 +70,27 @@ def neuron_features(W, threshold: float = IN_NEURON):
 def polysemantic_neurons(W, threshold: float = IN_NEURON):
     """Neurons with two or more features in them, shape (...)."""
     return (neuron_features(W, threshold).sum(axis=-1) >= 2).sum(axis=-1)
+
+
+def rescaled(W1, W2):
+    """The paper's rescaling of an untied model (model.kind=abs): each hidden unit j divided by its largest |W1_ji|,
+    W2's column j multiplied by it; ReLU(c z) = c ReLU(z) for c > 0, so the model's function is unchanged.
+    W1 (..., m, n), W2 (..., n, m); a unit with W1_j = 0 is left as it is."""
+    scale = np.abs(np.asarray(W1)).max(axis=-1, keepdims=True)  # (..., m, 1)
+    safe = np.where(scale > 0, scale, 1.0)
+    return np.asarray(W1) / safe, np.asarray(W2) * np.swapaxes(safe, -1, -2)
+
+
+def alive_neurons(W1, W2, gain: float = DEAD_GAIN):
+    """(..., m) bool: neuron j acts on the output, its largest rescaled output weight max_i |W2_ij| above `gain`
+    (a neuron computing ReLU(+-x_i) for |x_i| has gain 1)."""
+    return np.abs(rescaled(W1, W2)[1]).max(axis=-2) > gain
+
+
+def abs_neuron_features(W1, W2, threshold: float = IN_NEURON):
+    """(..., m, n) bool, model.kind=abs: feature i is in neuron j when |W1_ji| > threshold after the rescaling (either
+    sign carries the feature: ReLU(x_i) or ReLU(-x_i)) and the neuron is alive; a dead neuron holds none."""
+    return (np.abs(rescaled(W1, W2)[0]) > threshold) & alive_neurons(W1, W2)[..., :, None]
 
 
 def represented(W, threshold: float = REPRESENTED_NORM):

@@ -1,5 +1,5 @@
-"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU; or with a privileged basis, x' = ReLU(W^T ReLU(W x) + b)),
-and its loss. One model, no batching over models.
+"""The toy model x' = ReLU(W^T W x + b) (or without the ReLU; or with a privileged basis, x' = ReLU(W^T ReLU(W x) + b);
+or untied, y' = ReLU(W2 ReLU(W x) + b), trained on |x|), and its loss. One model, no batching over models.
 
 `ToyModel` (Flax) defines and initialises the parameters. The trainer evaluates the same model with
 `reconstruct`, on a (features, batch) array, so the long batch axis is contiguous (measured on the
@@ -26,6 +26,7 @@ class ToyModel(nn.Module):
     n_hidden: int
     relu: bool = True
     hidden_relu: bool = False  # model.kind=privileged: h = ReLU(W x), a privileged basis of m neurons
+    untied: bool = False  # model.kind=abs: the output map is its own W2 (n, m), not W^T (W is then W1)
 
     @nn.compact
     def __call__(self, x: Batch) -> Batch:
@@ -34,7 +35,11 @@ class ToyModel(nn.Module):
         W = self.param("W", nn.initializers.xavier_normal(), (self.n_hidden, self.n_features))
         b = self.param("b", nn.initializers.zeros, (self.n_features,))
         h = x @ W.T
-        out = (nn.relu(h) if self.hidden_relu else h) @ W + b
+        h = nn.relu(h) if self.hidden_relu else h
+        if self.untied:  # Xavier-normal too, on W2's own (n, m): the same std as W's
+            out = h @ self.param("W2", nn.initializers.xavier_normal(), (self.n_features, self.n_hidden)).T + b
+        else:
+            out = h @ W + b
         return nn.relu(out) if self.relu else out
 
 
@@ -42,7 +47,10 @@ def reconstruct(params, x_t: BatchT, relu: bool = True, hidden_relu: bool = Fals
     """ToyModel's output for x_t = x.T, shape (n_features, batch), as (n_features, batch)."""
     W, b = params["W"], params["b"]
     n, m = W.shape[1], W.shape[0]
-    if hidden_relu:  # h = ReLU(W x) has no Gram-matrix shortcut
+    if "W2" in params:  # untied (model.kind=abs): W2 h, h = ReLU(W x) with hidden_relu
+        h = W @ x_t
+        out = params["W2"] @ (jax.nn.relu(h) if hidden_relu else h)
+    elif hidden_relu:  # h = ReLU(W x) has no Gram-matrix shortcut
         out = W.T @ jax.nn.relu(W @ x_t)
     else:
         out = (W.T @ W) @ x_t if n <= 2 * m else W.T @ (W @ x_t)

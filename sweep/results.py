@@ -41,9 +41,11 @@ def exact_losses(grid: Grid, W, b) -> np.ndarray:
     return exact.model_losses(W, b, grid.density, grid.importance)
 
 
-def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
-    """One row per model x feature with every grid axis as a column."""
+def feature_table(grid: Grid, W, b, final_loss, loss_se=None, W2=None) -> pd.DataFrame:
+    """One row per model x feature with every grid axis as a column. With W2 (model.kind=abs) W is the model's W1:
+    the per-feature columns are those of W1's columns (the input side), the neuron counts use abs_neuron_features."""
     n_models, _, n_features = W.shape
+    inside = metrics.neuron_features(W) if W2 is None else metrics.abs_neuron_features(W, W2)  # (G, m, n)
     per_model = grid.coords.copy()
     per_model.insert(0, "model_id", np.arange(n_models))
     per_model["stream"] = grid.stream
@@ -53,8 +55,8 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
     per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/test_capacity.py)
     per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
-    per_model["polysemantic_neurons"] = metrics.polysemantic_neurons(W)  # neurons holding >= 2 features (W_ji > 0.5)
-    per_model["status"] = model_status(W, b, final_loss)
+    per_model["polysemantic_neurons"] = (inside.sum(axis=-1) >= 2).sum(axis=-1)  # neurons holding >= 2 features
+    per_model["status"] = model_status(W, b, final_loss)  # a non-finite W2 makes the loss non-finite
     table = per_model.loc[per_model.index.repeat(n_features)].reset_index(drop=True)
     table.insert(1, "feature", np.tile(np.arange(n_features), n_models))
     # Per feature: the grid's exact values (0.9, not float32(1 - 0.1)), or the feature's own with
@@ -72,7 +74,7 @@ def feature_table(grid: Grid, W, b, final_loss, loss_se=None) -> pd.DataFrame:
     table["interference"] = metrics.interference(W).reshape(-1)
     table["dimensionality"] = metrics.dimensionality(W).reshape(-1)
     table["represented"] = metrics.represented(W).reshape(-1)
-    table["neurons"] = metrics.neuron_features(W).sum(axis=-2).reshape(-1)  # neurons feature i is in (W_ji > 0.5)
+    table["neurons"] = inside.sum(axis=-2).reshape(-1)  # neurons feature i is in (W_ji > 0.5; abs: |W1_ji| rescaled)
     return table
 
 
@@ -95,7 +97,8 @@ def write_atomically(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict) -> None:
+def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict,
+              W2=None) -> None:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
@@ -103,7 +106,7 @@ def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_
 
     def save_weights(p):
         with open(p, "wb") as f:
-            np.savez(f, W=W, b=b, model_id=np.arange(len(W)))
+            np.savez(f, W=W, b=b, model_id=np.arange(len(W)), **({} if W2 is None else {"W2": W2}))  # W2: model.kind=abs
 
     write_atomically(run_dir / WEIGHTS, save_weights)
     write_atomically(run_dir / CONFIG, lambda p: p.write_text(config_yaml))

@@ -127,7 +127,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
                         fingerprint=f"{fingerprint}/{code_version()}")
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    table = feature_table(grid, result.W, result.b, result.final_loss, result.final_loss_se)
+    table = feature_table(grid, result.W, result.b, result.final_loss, result.final_loss_se, W2=result.W2)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {
@@ -146,7 +146,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
     }
     write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
-              config_yaml, summary)
+              config_yaml, summary, W2=result.W2)
     (run_dir / CHECKPOINT).unlink(missing_ok=True)
     log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)

@@ -98,7 +98,7 @@ class Trainer:
     def model(self) -> ToyModel:
         kind = self.cfg.model.kind
         return ToyModel(self.cfg.model.n_features, self.cfg.model.n_hidden, relu=kind != "linear",
-                        hidden_relu=kind == "privileged")
+                        hidden_relu=kind in ("privileged", "abs"), untied=kind == "abs")
 
     def optimizer(self, hyper: Hyper):
         return make_optimizer(hyper.lr, hyper.weight_decay, self.cfg.optim, self.cfg.steps)
@@ -111,7 +111,9 @@ class Trainer:
     def loss(self, params, x_t, importance):
         """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
         kind = self.cfg.model.kind
-        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind == "privileged"), x_t, importance)
+        target = jnp.abs(x_t) if kind == "abs" else x_t  # model.kind=abs computes |x| (docs/computation.md)
+        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind in ("privileged", "abs")), target,
+                                         importance)
 
     def batch(self, key, stream: Stream):
         data = self.cfg.data
@@ -199,6 +201,7 @@ class TrainResult:
     resumed_from_step: int = 0
     final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
     eval_batches: int = 0  # evaluation batches behind final_loss (the same for every model of the run)
+    W2: np.ndarray | None = None  # (G, n_features, n_hidden): model.kind=abs's output map (W is then its W1)
 
 
 def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, int]:
@@ -278,4 +281,5 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
         resumed_from_step=first_step,
         final_loss_se=final_loss_se,
         eval_batches=eval_batches,
+        W2=params.get("W2"),
     )
