@@ -4,7 +4,8 @@
     python -m sweep.bench --steps 5000 --cases 20x5x100 3x2x40x40
 
 A case NxMxG is G seeds of one model (n=N, m=M, sparsity 0.9): nothing shares a data stream. A suffix
-:KIND sets model.kind (e.g. 10x5x352:privileged), :correlatedK / :anticorrelatedK the data law in sets of K.
+:KIND sets model.kind (e.g. 10x5x352:privileged; :abs also sets data.distribution=signed_uniform),
+:correlatedK / :anticorrelatedK the data law in sets of K.
 A case NxMxDxR is a phase-diagram grid: D densities (1 -> 0.01) x R relative importances of the
 extra feature (0.1 -> 10), one seed, as in conf/experiment/phase_n*.yaml: the R models of a
 density share their batches. Each case runs in its own process so that its peak RSS is its own.
@@ -27,12 +28,14 @@ def case_config(case: str, steps: int, batch_size: int, rng: str) -> dict:
     case, *options = case.split(":")
     n, m, *grid = map(int, case.split("x"))
     base = {"model": {"n_features": n, "n_hidden": m}, "steps": steps, "batch_size": batch_size, "data": {"rng": rng}}
-    for option in options:  # :privileged, :linear (model.kind); :correlated2, :anticorrelated2 (data.correlation, set size)
+    for option in options:  # :privileged, :linear, :abs (model.kind); :correlated2, :anticorrelated2 (data.correlation, set size)
         law = option.rstrip("0123456789")
         if law in ("correlated", "anticorrelated"):
             base["data"].update(correlation=law, set_size=int(option[len(law):] or 2))
         else:
             base["model"]["kind"] = option
+            if option == "abs":  # |x| needs signed features: the paper's U[-1, 1]
+                base["data"]["distribution"] = "signed_uniform"
     if len(grid) == 1:
         return {**base, "seed": list(range(grid[0])), "sparsity": 0.9}
     densities, relatives = grid
