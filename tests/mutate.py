@@ -42,14 +42,18 @@ HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
 TARGETS = {
     "model": ("sweep/model.py", None, _in(CORE, "test_model") + HAND_LOOP),
     "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
-             _in(CORE, "test_data_layouts") + ["tests/test_data.py"]
-             + _in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")),
+             _in(CORE, "test_data_layouts") + ["tests/test_data.py", "tests/test_data_defaults.py"]
+             + _in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")
+             + _in("test_correlated.py", "test_sets_of_one_are_the_independent_law_bit_for_bit", "test_layouts_are_transposes",
+                   "test_correlated_sets_are_present_or_zero_as_a_whole[fast]",
+                   "test_anticorrelated_sets_have_exactly_one_feature_when_present[fast]",
+                   "test_normal_values_keep_the_set_mask")),
     "grid": ("sweep/grid.py", None,
              _in(CORE, "test_grid") + _in(ENGINE, "test_chunks_fall_on_block_boundaries",
                                           "test_models_differing_only_in_importance_lr_or_wd_see_identical_batches") + HAND_LOOP),
     "train": ("sweep/train.py", ["model_key", "data_key", "eval_key", "make_optimizer", "Trainer", "stacked_hyper",
                                  "compile_group", "final_evaluation", "train_grid", "_pad_to", "shard_models"],
-              HAND_LOOP + _in(CORE, "test_final_evaluation")
+              ["tests/test_train_bookkeeping.py"] + HAND_LOOP + _in(CORE, "test_final_evaluation")
               + _in(ENGINE, "test_fused_grid_equals_each_model_trained_alone",
                     "test_block_shared_training_equals_the_unshared_path",
                     "test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_stream")

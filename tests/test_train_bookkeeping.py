@@ -1,0 +1,200 @@
+"""What train_grid does around the steps, against hand values: when checkpoints are written, that a run
+interrupted after one resumes to the uninterrupted result, the timings and the progress bar's rate, the
+model axis padded and sharded over devices, the final evaluation's doubling rule at its edges, and
+correlated feature sets trained as the hand-written loop of test_options.py draws them.
+
+Every run here is a tiny grid (n=5, m=2, 4 models as 2 data streams x 2 weight decays, 12 steps of 16):
+a second or two each on the 2-core dev machine.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import sweep.checkpoint
+from sweep.data import sample_features
+from sweep.grid import build_grid
+from sweep.train import final_evaluation, train_grid
+from tests import test_options as options
+from tests.conftest import ROOT, make_config
+
+# chunks of 3 steps end after steps 3, 6, 9, 12; a checkpoint is due after 6 (6 - 0 >= 6) and after 12, the end
+TINY = dict(sparsity=[0.5], seed=[0, 1], optim={"lr": 3e-2, "weight_decay": [0.0, 0.1]}, steps=12, batch_size=16)
+TINY_EXEC = {"log_every": 3, "checkpoint_every": 6, "eval_batches": 2, "eval_max_batches": 2}
+
+
+def tiny(**exec_):
+    return make_config(**TINY, exec={**TINY_EXEC, **exec_})
+
+
+class Interrupted(Exception):
+    """Stands for a kill right after a checkpoint was written."""
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The tiny grid trained in one go with the progress bar on (cfg.exec.progress, the default of train_grid's
+    `progress`): (grid, result, wall seconds of the call, what it wrote to stderr)."""
+    cfg = tiny(progress=True)
+    grid = build_grid(cfg)
+    assert grid.block_size() == 2 and len(grid) == 4  # 2 streams (seeds) x 2 models (weight decays) each
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        start = time.perf_counter()
+        result = train_grid(cfg, grid)
+        wall = time.perf_counter() - start
+    return grid, result, wall, err.getvalue()
+
+
+def saved_steps(monkeypatch, interrupt: bool = False) -> list[int]:
+    """Record the step of every checkpoint written (the real one is written); with `interrupt`, stop after the first."""
+    saved, real = [], sweep.checkpoint.save
+
+    def spy(path, state, next_step, *args, **kwargs):
+        real(path, state, next_step, *args, **kwargs)
+        saved.append(int(next_step))
+        if interrupt:
+            raise Interrupted
+
+    monkeypatch.setattr(sweep.checkpoint, "save", spy)
+    return saved
+
+
+@pytest.mark.parametrize("steps, log_every, checkpoint_every, expected", [
+    (12, 3, 6, [6]),  # chunks end at 3, 6 (due: 6 - 0 >= 6), 9 (3 since), 12 (due, but the end: never saved there)
+    (10, 2, 4, [4, 8]),  # 2, 4 (due), 6, 8 (due), 10 (the end)
+    (12, 3, 0, []),  # 0: never
+])
+def test_checkpoints_are_written_every_checkpoint_every_steps_and_never_at_the_end(
+        tmp_path, monkeypatch, steps, log_every, checkpoint_every, expected):
+    cfg = make_config(**{**TINY, "steps": steps},
+                      exec={**TINY_EXEC, "log_every": log_every, "checkpoint_every": checkpoint_every})
+    saved = saved_steps(monkeypatch)
+    train_grid(cfg, build_grid(cfg), checkpoint_path=tmp_path / "checkpoint.npz", fingerprint="tiny")
+    assert saved == expected
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_uninterrupted_result(tmp_path, monkeypatch, reference):
+    grid, whole, _, _ = reference
+    cfg, path = tiny(), tmp_path / "checkpoint.npz"
+    saved = saved_steps(monkeypatch, interrupt=True)
+    with pytest.raises(Interrupted):
+        train_grid(cfg, grid, checkpoint_path=path, fingerprint="tiny")
+    assert saved == [6] and path.exists()
+    monkeypatch.undo()
+    resumed = train_grid(cfg, grid, checkpoint_path=path, fingerprint="tiny")
+    assert resumed.resumed_from_step == 6 and whole.resumed_from_step == 0
+    assert resumed.history_steps.tolist() == whole.history_steps.tolist() == [2, 5, 8, 11]
+    for name in ("W", "b", "history_loss", "final_loss", "final_loss_se"):  # bitwise, as the README says
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(whole, name), err_msg=name)
+
+
+def test_timings_and_the_final_evaluation_are_reported(reference):
+    _, result, wall, _ = reference
+    # compile_seconds: from the start to the end of the first chunk (compilation included); seconds: the whole run
+    assert 0 < result.compile_seconds < result.seconds <= wall
+    assert result.eval_batches == 2 and result.final_loss.shape == result.final_loss_se.shape == (4,)
+    assert np.all(np.isfinite(result.final_loss_se)) and np.all(result.final_loss_se >= 0)
+
+
+def test_the_progress_bar_shows_model_steps_per_second(reference):
+    _, result, _, err = reference
+    assert "4 models" in err  # cfg.exec.progress=True and no `progress` argument: the bar is shown
+    shown = re.findall(r"model_steps_per_s=([\d,]*\d)", err)
+    assert shown, err
+    # the last chunk (3 steps of 4 models) ran after the first chunk ended (compile_seconds) and before the run did
+    bound = 3 * 4 / (result.seconds - result.compile_seconds)
+    assert float(shown[-1].replace(",", "")) >= bound - 0.5, (shown[-1], bound)
+
+
+def test_no_bar_when_progress_is_off(capsys):
+    cfg = tiny(progress=True)
+    train_grid(cfg, build_grid(cfg), progress=False)  # the argument overrides the config
+    assert "model_steps_per_s" not in capsys.readouterr().err
+
+
+def test_models_are_padded_by_repeating_the_last_and_sharded_over_every_device():
+    """shard_models on 1-4 (forced host) devices, in a fresh process: 5 models -> 5, 6, 6, 8 (the last one repeated)."""
+    code = """
+import jax, jax.numpy as jnp, numpy as np
+from sweep.train import shard_models
+devices = jax.devices()
+assert len(devices) == 4, devices
+tree = {"W": jnp.arange(30.0).reshape(5, 3, 2), "b": jnp.arange(5.0)}
+expected = {1: [0, 1, 2, 3, 4], 2: [0, 1, 2, 3, 4, 4], 3: [0, 1, 2, 3, 4, 4], 4: [0, 1, 2, 3, 4, 4, 4, 4]}
+for n, rows in expected.items():
+    out = shard_models(tree, devices[:n])
+    for name in tree:
+        np.testing.assert_array_equal(np.asarray(out[name]), np.asarray(tree[name])[rows], err_msg=f"{n} {name}")
+        assert len(out[name].sharding.device_set) == n, (n, name, out[name].sharding)
+four = {"b": jnp.arange(4.0)}
+np.testing.assert_array_equal(np.asarray(shard_models(four, devices[:2])["b"]), np.arange(4.0))  # divides: no padding
+np.testing.assert_array_equal(np.asarray(shard_models(four, devices[:3])["b"]), [0, 1, 2, 3, 3, 3])
+print("ok")
+"""
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def _exec(**kwargs):
+    return SimpleNamespace(exec=SimpleNamespace(**kwargs))
+
+
+def _evaluate(losses, calls):
+    def evaluate(params, stacked, first):
+        calls.append(int(first))
+        return losses[:, first:first + 2]  # eval_batches = 2 per call
+
+    return evaluate
+
+
+def test_final_evaluation_at_its_edges():
+    """Per-batch losses chosen by hand (test_core.py::test_final_evaluation has the main cases): two batches that agree
+    have a standard error of 0, a model with zero loss is never noisy, and the tolerance is relative to the loss."""
+    steady = np.full((1, 64), 0.5)
+    calls = []
+    mean, se, count = final_evaluation(_evaluate(steady, calls), None, None,
+                                       _exec(eval_batches=2, eval_rel_se=0.05, eval_max_batches=64), np.asarray)
+    assert count == 2 and calls == [0] and se.tolist() == [0.0] and mean.tolist() == [0.5]
+    zero = np.zeros((1, 64))
+    calls = []
+    mean, se, count = final_evaluation(_evaluate(zero, calls), None, None,
+                                       _exec(eval_batches=2, eval_rel_se=0.05, eval_max_batches=64), np.asarray)
+    assert count == 2 and calls == [0] and mean.tolist() == [0.0]  # se 0 <= 5% of 0
+    # mean 4, batches 4 -+ 1.2: se(n) = 1.2 sqrt(n / (n - 1)) / sqrt(n) = 1.2 / sqrt(n - 1), first <= 0.05 * 4 = 0.2 at
+    # n = 64 (n = 32: 0.2155); a tolerance of 0.05 / 4 instead would never be met
+    noisy = 4.0 + np.tile([-1.2, 1.2], (1, 64))
+    calls = []
+    mean, se, count = final_evaluation(_evaluate(noisy, calls), None, None,
+                                       _exec(eval_batches=2, eval_rel_se=0.05, eval_max_batches=128), np.asarray)
+    assert count == 64 and calls == list(range(0, 64, 2))
+    assert mean.tolist() == [4.0] and se[0] == pytest.approx(1.2 / np.sqrt(63), rel=1e-12)
+
+
+def test_correlated_sets_train_as_the_hand_loop_draws_them(monkeypatch):
+    """data.correlation and data.set_size reach the trainer's batches: the trained model equals test_options.py's
+    hand-written loop drawing correlated sets of 2 (the independent law, or sets of 1, would give other batches)."""
+    option = dict(sparsity=[0.7], model={"n_features": 4}, data={"correlation": "correlated", "set_size": 2},
+                  optim={"lr": 1e-2, "weight_decay": 0.1})
+    cfg = make_config(**option, steps=options.STEPS, batch_size=options.BATCH,
+                      exec={"log_every": options.LOG_EVERY, "eval_batches": options.EVAL_BATCHES,
+                            "eval_max_batches": options.EVAL_BATCHES})
+    grid = build_grid(cfg)
+    trained = train_grid(cfg, grid)
+    monkeypatch.setattr(options, "sample_features", functools.partial(sample_features, correlation="correlated", set_size=2))
+    W, b, losses, final = options.hand_train(option, cfg, grid, 0)
+    np.testing.assert_allclose(trained.W[0], W, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(trained.b[0], b, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(trained.history_loss[:, 0], losses.reshape(-1, options.LOG_EVERY).mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(trained.final_loss[0], final, rtol=1e-5)
