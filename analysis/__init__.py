@@ -90,14 +90,16 @@ def load_history(path, strict: bool = False) -> pd.DataFrame:
 
 
 def load_weights(path, strict: bool = False) -> dict[str, dict]:
-    """{run: {"W": (G, m, n), "b": (G, n), "model_id": (G,)}} for every complete run at or under `path`."""
+    """{run: {"W": (G, m, n), "b": (G, n), "model_id": (G,)}, and "W2": (G, n, m) for model.kind=abs} for every complete
+    run at or under `path`."""
     return _read_each(path, results.load_weights, strict)
 
 
-def model_weights(weights: dict, run: str, model_id: int):
-    """(W (m, n), b (n,)) of one model from `load_weights`' result."""
+def model_weights(weights: dict, run: str, model_id: int, key: str = "W"):
+    """(W (m, n), b (n,)) of one model from `load_weights`' result; key="W2": (W2 (n, m), b) of a model.kind=abs
+    model (whose W is its W1)."""
     w = weights[run]
     index = np.flatnonzero(w["model_id"] == model_id)
     if len(index) != 1:
         raise KeyError(f"model_id {model_id} not found in run {run!r}")
-    return w["W"][index[0]], w["b"][index[0]]
+    return w[key][index[0]], w["b"][index[0]]

@@ -219,6 +219,15 @@ EXPERIMENTS = {
     # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding (docs/privileged.md)
     "privileged": Experiment(_later("analysis.privileged", "check"), ("privileged",), _later("analysis.privileged", "figures"),
                              findings=True),
+    # The paper's learning-dynamics claim (jumps between D_i levels, the loss dropping at them): a FAIL is a finding
+    "dynamics": Experiment(_later("analysis.dynamics", "check"), ("dynamics",), _later("analysis.dynamics", "figures"),
+                           findings=True),
+    "computation_demo": Experiment(_later("analysis.computation", "check_demo"), ("neurons",),
+                                   _later("analysis.computation", "figures")),
+    # The paper's qualitative claims over density, read through thresholds fixed beforehand: a FAIL is a finding
+    # (docs/computation.md)
+    "computation": Experiment(_later("analysis.computation", "check"), ("neurons",), _later("analysis.computation", "figures"),
+                              findings=True),
 }
 
 

@@ -134,7 +134,7 @@ def plot_diagnostics(table: pd.DataFrame, weights: dict, config: AnalysisConfig 
     config = config or AnalysisConfig()
     table = with_run(table)
     n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
-    if n > MAX_FEATURES or m > MAX_HIDDEN:
+    if n > MAX_FEATURES or m > MAX_HIDDEN or (table["model_kind"] == "abs").any():  # they read the tied model's W^T W
         return None
     models, axes, densities, combos = representatives(table, config)
     rows = []

@@ -24,10 +24,11 @@ from analysis.figure import (
 
 
 def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig()):
-    """Per density (columns) and other axes (rows): W^T W, the bias, and ||W_i|| bars coloured by superposition."""
+    """Per density (columns) and other axes (rows): W^T W, the bias, and ||W_i|| bars coloured by superposition.
+    None for model.kind=abs (untied: W^T W is not its map; its figure is analysis/computation.py's `neurons`)."""
     table = with_run(table)
     n = int(table["n_features"].iloc[0])
-    if n > config.max_features_heatmap:
+    if n > config.max_features_heatmap or (table["model_kind"] == "abs").any():
         return None
     models, axes, densities, combos = representatives(table, config)
     cols, rows = len(densities), len(combos)
