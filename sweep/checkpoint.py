@@ -22,8 +22,11 @@ CHECKPOINT = "checkpoint.npz"
 log = logging.getLogger(__name__)
 
 
-def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str) -> None:
+def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str,
+         snapshots: dict | None = None) -> None:
+    """`snapshots` (exec.snapshots): the weights kept so far, {name: array}, saved as snapshot_<name>."""
     leaves = {f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
+    leaves.update({f"snapshot_{name}": np.asarray(a) for name, a in (snapshots or {}).items()})
 
     def write(tmp):
         with open(tmp, "wb") as f:
@@ -48,9 +51,11 @@ def set_aside(path: Path, reason: str) -> Path:
 
 
 def load(path: Path, template, fingerprint: str):
-    """(state, next_step, history_steps, history_loss) from `path`, or None if there is no usable one there.
+    """(state, next_step, history_steps, history_loss, snapshots) from `path`, or None if there is no usable one
+    there; snapshots: {name: array} of the weights kept so far (empty without exec.snapshots).
 
-    A checkpoint that cannot be read, or that holds another fingerprint, is set aside.
+    A checkpoint that cannot be read, or that holds another fingerprint, is set aside. (exec.snapshots is part of
+    the fingerprint, so a checkpoint never resumes into a run that keeps other snapshots.)
     """
     if not path.exists():
         return None
@@ -60,7 +65,8 @@ def load(path: Path, template, fingerprint: str):
             saved = str(data["fingerprint"])
             if saved == fingerprint:
                 leaves = [data[f"leaf_{i}"] for i in range(treedef.num_leaves)]
-                restored = int(data["next_step"]), list(data["history_steps"]), list(data["history_loss"])
+                snapshots = {k.removeprefix("snapshot_"): data[k] for k in data.files if k.startswith("snapshot_")}
+                restored = int(data["next_step"]), list(data["history_steps"]), list(data["history_loss"]), snapshots
     except Exception as error:  # noqa: BLE001 (a checkpoint is a cache: whatever is wrong with it, train again)
         set_aside(path, f"cannot be read ({type(error).__name__}: {error})")
         return None

@@ -177,6 +177,9 @@ class ExecConfig:
     plots: bool = True  # draw the analysis figures after training
     dry_run: bool = False  # print the plan (models, jobs, memory, compiled programs); compile and write nothing
     reuse_other_code: bool = False  # reuse a complete run of this config made by another version of sweep/
+    # keep every model's weights after this many log-spaced steps from 1 to `steps` (snapshots.npz; 0: none): the
+    # learning dynamics (docs/dynamics.md). Never changes a model's result; costs 4 (m n + n) bytes a model a snapshot
+    snapshots: int = 0
 
     def __post_init__(self):
         check_int("exec.log_every", self.log_every, 1)
@@ -186,6 +189,7 @@ class ExecConfig:
         check_int("exec.n_chunks", self.n_chunks, 1)
         check_int("exec.chunk", self.chunk, 0)
         check_int("exec.checkpoint_every", self.checkpoint_every, 0)
+        check_int("exec.snapshots", self.snapshots, 0)
         if self.chunk >= self.n_chunks:
             raise ConfigError(f"exec.chunk={self.chunk} is outside the allowed range [0, {self.n_chunks - 1}]")
 
@@ -224,6 +228,8 @@ class Config:
         check_int("seed", self.seed, 0)
         check_int("batch_size", self.batch_size, 1)
         check_int("steps", self.steps, 1)
+        if self.exec.snapshots > self.steps:
+            raise ConfigError(f"exec.snapshots={self.exec.snapshots} is outside the allowed range [0, steps={self.steps}]")
         if self.optim.warmup_steps > self.steps:
             raise ConfigError(f"optim.warmup_steps={self.optim.warmup_steps} is outside the allowed range [0, {self.steps}]")
         if self.importance.kind == "list" and len(self.importance.values) != self.model.n_features:
@@ -252,7 +258,7 @@ PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "ex
 PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
 # Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
 # results), so that a complete run made before them keeps its fingerprint.
-LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1}
+LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "exec.snapshots": 0}
 
 
 def config_fingerprint(config: Config) -> str:

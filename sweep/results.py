@@ -19,6 +19,7 @@ TABLE = "results.parquet"
 WEIGHTS = "weights.npz"
 HISTORY = "history.parquet"
 CONFIG = "config.yaml"
+SNAPSHOTS = "snapshots.npz"  # exec.snapshots > 0: step (S,), W (S, models, m, n), b (S, models, n), model_id
 SUMMARY = "summary.json"  # written last: its presence means the run is complete
 
 
@@ -98,7 +99,7 @@ def write_atomically(path: Path, write) -> None:
 
 
 def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict,
-              W2=None) -> None:
+              W2=None, snapshots: dict | None = None) -> None:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
@@ -109,6 +110,13 @@ def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_
             np.savez(f, W=W, b=b, model_id=np.arange(len(W)), **({} if W2 is None else {"W2": W2}))  # W2: model.kind=abs
 
     write_atomically(run_dir / WEIGHTS, save_weights)
+    if snapshots is not None:  # exec.snapshots: the weights after each kept step (sweep/train.py: snapshot_steps)
+
+        def save_snapshots(p):
+            with open(p, "wb") as f:
+                np.savez(f, model_id=np.arange(len(W)), **snapshots)
+
+        write_atomically(run_dir / SNAPSHOTS, save_snapshots)
     write_atomically(run_dir / CONFIG, lambda p: p.write_text(config_yaml))
     write_atomically(run_dir / SUMMARY, lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
 
@@ -131,6 +139,15 @@ def load_run(run_dir) -> pd.DataFrame:
 
 def load_weights(run_dir) -> dict:
     with np.load(_require_complete(run_dir) / WEIGHTS, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def load_snapshots(run_dir) -> dict:
+    """The weights kept during training (exec.snapshots): step (S,), W (S, models, m, n), b (S, models, n), ..."""
+    path = _require_complete(run_dir) / SNAPSHOTS
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: the run was made without exec.snapshots")
+    with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
 
 

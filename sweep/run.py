@@ -34,7 +34,7 @@ from sweep.results import (
     load_summary,
     write_run,
 )
-from sweep.train import train_grid
+from sweep.train import snapshot_bytes, snapshot_steps, train_grid
 
 log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
@@ -104,6 +104,10 @@ def dry_run(config: Config, run_dir: Path) -> dict:
     print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
           f"batch {config.batch_size}, {config.steps:,} steps) in 1 compiled program, ~{len(grid) * per_model / 2**20:,.3g} MB "
           f"of {available_bytes() / 2**30:,.1f} GB available; {run_dir}: {state}; nothing compiled or written")
+    if config.exec.snapshots:
+        kept = len(snapshot_steps(config.steps, config.exec.snapshots))
+        print(f"exec.snapshots: {kept} snapshots x {len(grid):,} models x {snapshot_bytes(config):,} bytes = "
+              f"{kept * len(grid) * snapshot_bytes(config) / 2**20:,.3g} MB on the host and in snapshots.npz")
     return {"dry_run": True}
 
 
@@ -146,7 +150,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
     }
     write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
-              config_yaml, summary, W2=result.W2)
+              config_yaml, summary, W2=result.W2, snapshots=result.snapshots)
     (run_dir / CHECKPOINT).unlink(missing_ok=True)
     log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)

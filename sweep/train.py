@@ -207,6 +207,7 @@ class TrainResult:
     final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
     eval_batches: int = 0  # evaluation batches behind final_loss (the same for every model of the run)
     W2: np.ndarray | None = None  # (G, n_features, n_hidden): model.kind=abs's output map (W is then its W1)
+    snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
 
 
 def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, int]:
@@ -226,6 +227,42 @@ def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> 
         if target >= ex.eval_max_batches or not noisy.any():
             return mean, se, target
         target = min(2 * target, ex.eval_max_batches)
+
+
+def snapshot_steps(steps: int, count: int) -> np.ndarray:
+    """The steps after which exec.snapshots=count keeps the weights: `count` log-spaced integers from 1 to `steps`,
+    both included; rounding merges the first ones, so there are fewer when count is large against log(steps)."""
+    if count == 0:
+        return np.zeros(0, np.int64)
+    return np.unique(np.round(np.geomspace(1, steps, count)).astype(np.int64)) if count > 1 else np.asarray([steps])
+
+
+def snapshot_bytes(cfg: Config) -> int:
+    """Host memory (and snapshots.npz size) of one model's snapshot: float32 parameters, 4 (m n + n) bytes for the
+    tied kinds (4 (2 m n + n) for model.kind=abs)."""
+    x = jnp.zeros((1, cfg.model.n_features))
+    shapes = jax.eval_shape(lambda: Trainer(cfg).model.init(jax.random.PRNGKey(0), x)["params"])
+    return sum(4 * int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))
+
+
+def chunk_plan(cfg: Config, first_step: int) -> list[tuple[int, list[int]]]:
+    """[(first step, lengths of its scans)] from first_step to cfg.steps. Without snapshots: one scan of
+    exec.log_every steps per chunk (the code path every earlier run took). With exec.snapshots the snapshot steps
+    are extra chunk ends and each chunk runs as scans of power-of-two lengths (descending), so the many chunk
+    lengths compile at most log2(log_every) + 1 programs; the steps, and so the weights, are the same."""
+    every, steps = cfg.exec.log_every, cfg.steps
+    if not cfg.exec.snapshots:
+        return [(first, [min(first + every, steps) - first]) for first in range(first_step, steps, every)]
+    ends = sorted({*range(every, steps, every), steps, *snapshot_steps(steps, cfg.exec.snapshots).tolist()})
+    plan, first = [], first_step
+    for end in (e for e in ends if e > first_step):
+        length, scans = end - first, []
+        while length:
+            scans.append(1 << (length.bit_length() - 1))
+            length -= scans[-1]
+        plan.append((first, scans))
+        first = end
+    return plan
 
 
 def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,
@@ -249,29 +286,37 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
     stacked = shard_models(stacked_hyper(grid, block), devices)
     start = time.perf_counter()
     state = init(stacked)
-    first_step, history_steps, history_loss = 0, [], []
+    first_step, history_steps, history_loss, kept = 0, [], [], {}
     restored = checkpoint.load(checkpoint_path, state, fingerprint) if checkpoint_path else None
     if restored:
-        saved, first_step, history_steps, history_loss = restored
+        saved, first_step, history_steps, history_loss, kept = restored
         state = shard_models(jax.tree.map(blocked, saved), devices)
+    kept = {name: list(a) for name, a in kept.items()}  # exec.snapshots: name -> one array per snapshot so far
+    keep_at = set(snapshot_steps(cfg.steps, cfg.exec.snapshots).tolist())
     last_saved, compile_seconds = first_step, None
     with tqdm(total=cfg.steps, initial=first_step, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
-        for first in range(first_step, cfg.steps, cfg.exec.log_every):
-            steps = jnp.arange(first, min(first + cfg.exec.log_every, cfg.steps))
-            chunk_start = time.perf_counter()
-            state, losses = run_steps(state, stacked, steps)
-            losses = unpad(losses)  # blocks until the chunk is done
+        for first, scans in chunk_plan(cfg, first_step):
+            chunk_start, done, pieces = time.perf_counter(), first, []
+            for length in scans:
+                state, losses = run_steps(state, stacked, jnp.arange(done, done + length))
+                pieces.append(losses)
+                done += length
+            pieces = [unpad(losses) for losses in pieces]  # blocks until the chunk is done
+            losses = pieces[0] if len(scans) == 1 else np.average(pieces, axis=0, weights=scans).astype(np.float32)
             if compile_seconds is None:
                 compile_seconds = time.perf_counter() - start
-            history_steps.append(int(steps[-1]))
+            history_steps.append(done - 1)
             history_loss.append(losses)
-            done = int(steps[-1]) + 1
+            if done in keep_at:
+                for name, value in {"step": np.int64(done), **unpad(state.params)}.items():
+                    kept.setdefault(name, []).append(value)
             due = cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every
             if checkpoint_path and due and done < cfg.steps:
-                checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint)
+                checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint,
+                                {name: np.stack(values) for name, values in kept.items()})
                 last_saved = done
-            bar.update(len(steps))
-            rate = len(steps) / max(time.perf_counter() - chunk_start, 1e-9)
+            bar.update(done - first)
+            rate = (done - first) / max(time.perf_counter() - chunk_start, 1e-9)
             bar.set_postfix(model_steps_per_s=f"{rate * n_models:,.0f}", loss=f"{np.nanmean(losses):.3g}")
     final_loss, final_loss_se, eval_batches = final_evaluation(evaluate, state.params, stacked, cfg, unpad)
     params = unpad(state.params)
@@ -287,4 +332,5 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
         final_loss_se=final_loss_se,
         eval_batches=eval_batches,
         W2=params.get("W2"),
+        snapshots={name: np.stack(values) for name, values in kept.items()} if cfg.exec.snapshots else None,
     )

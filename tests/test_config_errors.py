@@ -56,6 +56,8 @@ BAD = [
     ({"sparsity": []}, "sparsity is an empty list; give at least one value"),
     ({"optim": {"lr": []}}, "optim.lr is an empty list; give at least one value"),
     ({"importance": {"kind": "extra"}, "model": {"n_features": 1}}, "importance.kind=extra needs model.n_features >= 2"),
+    ({"exec": {"snapshots": -1}}, "exec.snapshots=-1 must be an integer >= 0"),
+    ({"exec": {"snapshots": 11}, "steps": 10}, "exec.snapshots=11 is outside the allowed range [0, steps=10]"),
 ]
 
 
