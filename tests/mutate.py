@@ -42,7 +42,8 @@ HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
 TARGETS = {
     "model": ("sweep/model.py", None, _in(CORE, "test_model") + HAND_LOOP),
     "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
-             _in(CORE, "test_data_layouts") + ["tests/test_data.py", "tests/test_data_defaults.py"]
+             _in(CORE, "test_data_layouts")
+             + ["tests/test_data.py", "tests/test_data_defaults.py", "tests/test_signed_uniform.py"]
              + _in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")
              + _in("test_correlated.py", "test_sets_of_one_are_the_independent_law_bit_for_bit", "test_layouts_are_transposes",
                    "test_correlated_sets_are_present_or_zero_as_a_whole[fast]",

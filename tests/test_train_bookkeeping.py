@@ -1,7 +1,8 @@
 """What train_grid does around the steps, against hand values: when checkpoints are written, that a run
 interrupted after one resumes to the uninterrupted result, the timings and the progress bar's rate, the
 model axis padded and sharded over devices, the final evaluation's doubling rule at its edges, and
-correlated feature sets trained as the hand-written loop of test_options.py draws them.
+correlated feature sets trained as the hand-written loop of test_options.py draws them, and the
+privileged and abs model kinds against a hand-written loop of their own.
 
 Every run here is a tiny grid (n=5, m=2, 4 models as 2 data streams x 2 weight decays, 12 steps of 16):
 a second or two each on the 2-core dev machine.
@@ -18,13 +19,16 @@ import sys
 import time
 from types import SimpleNamespace
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import sweep.checkpoint
 from sweep.data import sample_features
 from sweep.grid import build_grid
-from sweep.train import final_evaluation, train_grid
+from sweep.model import ToyModel
+from sweep.train import data_key, eval_key, final_evaluation, model_key, train_grid
 from tests import test_options as options
 from tests.conftest import ROOT, make_config
 
@@ -198,3 +202,63 @@ def test_correlated_sets_train_as_the_hand_loop_draws_them(monkeypatch):
     np.testing.assert_allclose(trained.b[0], b, atol=1e-5, rtol=0)
     np.testing.assert_allclose(trained.history_loss[:, 0], losses.reshape(-1, options.LOG_EVERY).mean(axis=1), rtol=1e-5)
     np.testing.assert_allclose(trained.final_loss[0], final, rtol=1e-5)
+
+
+def hand_forward(kind: str, p, x):
+    """The README's models on a (batch, n) batch: privileged ReLU(ReLU(x W^T) W + b); abs ReLU(ReLU(x W1^T) W2^T + b).
+
+    The ReLU's derivative at 0 is 0 (jnp.maximum's would be 1/2): with the hidden ReLU, an all-zero batch row gives
+    pre-activations of exactly 0, and Adam's first step turns any non-zero gradient there into a full step of lr."""
+    def relu(z):
+        return jnp.where(z > 0, z, 0.0)
+
+    out = relu(x @ p["W"].T) @ (p["W2"].T if kind == "abs" else p["W"]) + p["b"]
+    return relu(out)
+
+
+@pytest.mark.parametrize("kind, distribution", [("privileged", "uniform"), ("abs", "signed_uniform")])
+def test_other_model_kinds_train_as_a_hand_written_loop(kind, distribution):
+    """model.kind=privileged and abs (untied W2, target |x|, on U[-1, 1) features) against AdamW written out by hand,
+    one model at a time; only the initial weights and the batches come from the code under test (as in test_options.py)."""
+    steps, batch, log_every, eval_batches, lr, b1, b2, eps = 40, 64, 20, 2, 1e-2, 0.9, 0.999, 1e-8
+    cfg = make_config(model={"kind": kind, "n_features": 4, "n_hidden": 2}, data={"distribution": distribution},
+                      importance={"kind": "geometric", "decay": 0.8}, sparsity=[0.6], seed=[0, 1],
+                      optim={"lr": lr, "weight_decay": 0.1}, steps=steps, batch_size=batch,
+                      exec={"log_every": log_every, "eval_batches": eval_batches, "eval_max_batches": eval_batches})
+    grid = build_grid(cfg)
+    trained = train_grid(cfg, grid)
+    assert (trained.W2 is not None) == (kind == "abs")
+    n, importance = 4, jnp.asarray([0.8**i for i in range(4)], jnp.float32)
+
+    def loss(p, x):
+        target = jnp.abs(x) if kind == "abs" else x
+        return jnp.mean(importance * (target - hand_forward(kind, p, x)) ** 2)
+
+    @jax.jit
+    def step(p, m, v, x, t):
+        value, g = jax.value_and_grad(loss)(p, x)
+        m = {k: b1 * m[k] + (1 - b1) * g[k] for k in p}
+        v = {k: b2 * v[k] + (1 - b2) * g[k] ** 2 for k in p}
+        new = {k: p[k] - lr * ((m[k] / (1 - b1**t)) / (jnp.sqrt(v[k] / (1 - b2**t)) + eps) + 0.1 * p[k]) for k in p}
+        return new, m, v, value
+
+    for i in range(len(grid)):
+        density = jnp.full(n, float(grid.coords["density"].iloc[i]), jnp.float32)
+        key = model_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.stream[i]))
+        module = ToyModel(n, 2, relu=True, hidden_relu=True, untied=kind == "abs")
+        p = dict(module.init(jax.random.fold_in(key, 0), jnp.zeros((1, n)))["params"])
+        m, v = {k: jnp.zeros_like(a) for k, a in p.items()}, {k: jnp.zeros_like(a) for k, a in p.items()}
+        batches, losses = data_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.data_stream[i])), []
+        for s in range(steps):
+            x = sample_features(jax.random.fold_in(jax.random.fold_in(batches, 1), s), density, batch, distribution)
+            p, m, v, value = step(p, m, v, x, s + 1)
+            losses.append(float(value))
+        evaluation = eval_key(jnp.uint32(grid.data_stream[i]))
+        final = np.mean([float(loss(p, sample_features(jax.random.fold_in(evaluation, j), density, batch, distribution)))
+                         for j in range(eval_batches)])
+        np.testing.assert_allclose(trained.W[i], p["W"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(trained.b[i], p["b"], atol=1e-5, rtol=0)
+        if kind == "abs":
+            np.testing.assert_allclose(trained.W2[i], p["W2"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(trained.history_loss[:, i], np.reshape(losses, (-1, log_every)).mean(axis=1), rtol=1e-5)
+        np.testing.assert_allclose(trained.final_loss[i], final, rtol=1e-5)
