@@ -262,3 +262,19 @@ def test_other_model_kinds_train_as_a_hand_written_loop(kind, distribution):
             np.testing.assert_allclose(trained.W2[i], p["W2"], atol=1e-5, rtol=0)
         np.testing.assert_allclose(trained.history_loss[:, i], np.reshape(losses, (-1, log_every)).mean(axis=1), rtol=1e-5)
         np.testing.assert_allclose(trained.final_loss[i], final, rtol=1e-5)
+
+
+def test_with_snapshots_each_logged_loss_is_the_mean_over_its_steps(reference):
+    """exec.snapshots=4 over 12 steps keeps the weights after steps round(geomspace(1, 12, 4)) = 1, 2, 5, 12; with
+    log_every=6 the chunks end after 1, 2, 5, 6, 12 and run as power-of-two scans (3 = 2 + 1, 6 = 4 + 2). Each logged
+    loss is the mean of its chunk's per-step losses (read from a run logging every step), whatever its scans."""
+    grid, whole, _, _ = reference
+    per_step = train_grid(tiny(log_every=1), grid).history_loss  # (12, 4): one row per step
+    snap = train_grid(tiny(log_every=6, snapshots=4), grid)
+    assert snap.history_steps.tolist() == [0, 1, 4, 5, 11]
+    expected = [per_step[a:b].mean(axis=0) for a, b in ((0, 1), (1, 2), (2, 5), (5, 6), (6, 12))]
+    np.testing.assert_allclose(snap.history_loss, np.stack(expected), rtol=2e-6, atol=0)
+    assert snap.snapshots["step"].tolist() == [1, 2, 5, 12]
+    np.testing.assert_array_equal(snap.snapshots["W"][-1], whole.W)
+    np.testing.assert_array_equal(snap.W, whole.W)
+    assert snap.snapshots["W"].shape == (4, 4, 2, 5) and not np.array_equal(snap.snapshots["W"][0], whole.W)
