@@ -251,6 +251,18 @@ class Config:
         if self.importance.kind == "extra" and self.model.n_features < 2:
             raise ConfigError("importance.kind=extra needs model.n_features >= 2")
 
+    def densities(self) -> list:
+        """The density axis: sparsity, density or data.feature_sparsity converted to density here, once.
+
+        One entry per value of the axis: a float (every feature's density) or, with data.feature_sparsity,
+        a tuple (each feature's). Everything downstream sees density only.
+        """
+        if self.data.feature_sparsity is not None:
+            return [tuple(1.0 - float(s) for s in self.data.feature_sparsity)]
+        if self.density is not None:
+            return [float(d) for d in as_list(self.density)]
+        return [1.0 - float(s) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
+
 
 # Settings that never change a model's result (left out of the fingerprint and the run name).
 PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")

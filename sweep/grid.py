@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sweep.config import DEFAULT_SPARSITY, Config, as_list
+from sweep.config import Config, as_list
 
 # Config keys whose values keep array shapes the same: lists of them fuse into one program.
 FUSED_AXES = (
@@ -110,31 +110,25 @@ class Grid:
 def build_grid(cfg: Config) -> Grid:
     """Cartesian product of every list-valued fused axis of a validated config."""
     n = cfg.model.n_features
-    if cfg.data.feature_sparsity is not None:
-        density_axis = ("feature_sparsity", [None])
-    elif cfg.density is not None:
-        density_axis = ("density", as_list(cfg.density))
-    else:
-        density_axis = ("sparsity", as_list(cfg.sparsity) if cfg.sparsity is not None else DEFAULT_SPARSITY)
     param = IMPORTANCE_PARAM[cfg.importance.kind]
     axes = {
         "seed": as_list(cfg.seed),
-        density_axis[0]: density_axis[1],
+        "density": cfg.densities(),
         "importance_param": as_list(getattr(cfg.importance, param)) if param else [None],
         "lr": as_list(cfg.optim.lr),
         "weight_decay": as_list(cfg.optim.weight_decay),
     }
     rows, density, importance, streams, data_streams = [], [], [], [], []
     for seed, d_value, imp_param, lr, wd in itertools.product(*axes.values()):
-        if density_axis[0] == "feature_sparsity":
-            feature_density = 1.0 - np.asarray(cfg.data.feature_sparsity, np.float64)
+        if isinstance(d_value, tuple):  # per-feature (data.feature_sparsity): the columns are NaN, see the feature table
+            feature_density, density_ = np.asarray(d_value, np.float64), np.nan
             d_key = ",".join(_canonical(d) for d in feature_density)
-            sparsity = density_ = np.nan  # per-feature; see the feature table
         else:
-            density_ = 1.0 - float(d_value) if density_axis[0] == "sparsity" else float(d_value)
-            sparsity = float(d_value) if density_axis[0] == "sparsity" else 1.0 - float(d_value)
+            density_ = d_value
             feature_density = np.full(n, density_)
             d_key = _canonical(density_)
+        # sparsity is shown beside density, rounded so that sparsity=0.9 reads 0.9 (not 1 - float(1 - 0.9))
+        sparsity = round(1.0 - density_, 12)
         row = {"seed": int(seed), "sparsity": sparsity, "density": density_, "lr": float(lr), "weight_decay": float(wd)}
         if param:
             row[f"importance_{param}"] = float(imp_param)

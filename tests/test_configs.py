@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import get_class
@@ -12,7 +13,7 @@ from analysis.paper import EXPERIMENTS
 from sweep.config import Config
 from sweep.grid import build_grid
 from sweep.run import validate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_config
 
 CONF = ROOT / "conf"
 PRESETS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -91,3 +92,28 @@ def test_shape_hints_name_the_declared_letters():
         arrays = [h for h in hints.values() if "jaxtyping" in repr(h)]
         assert arrays, function.__qualname__
         assert all(any(f"'{letters}'" in repr(h) for letters in ("*G m n", "*G n", "*G", "B n", "n B")) for h in arrays)
+
+
+def test_the_density_axis_is_converted_once_at_the_config_boundary():
+    """sparsity, density and data.feature_sparsity become densities in Config.densities() (issue 14); the grid
+    sees only those: the same densities give the same data streams and rows, whichever key was used."""
+    given = {
+        "sparsity": make_config(sparsity=[0.0, 0.9, 0.99, 0.001]),
+        "density": make_config(density=[1.0, 0.1, 0.01, 0.999]),
+    }
+    assert given["sparsity"].densities() == [1.0, 1.0 - 0.9, 1.0 - 0.99, 1.0 - 0.001]
+    assert given["density"].densities() == [1.0, 0.1, 0.01, 0.999]
+    assert make_config().densities() == [1.0 - s for s in (0.0, 0.7, 0.8, 0.9, 0.97, 0.99)]  # the default axis
+    per_feature = make_config(model={"n_features": 3, "n_hidden": 2}, data={"feature_sparsity": [0.0, 0.5, 0.75]})
+    assert per_feature.densities() == [(1.0, 0.5, 0.25)]
+    grids = {key: build_grid(cfg) for key, cfg in given.items()}
+    # 1 - 0.001 is 0.999 as the canonical (10-digit) key the streams are hashed from
+    np.testing.assert_array_equal(grids["sparsity"].data_stream, grids["density"].data_stream)
+    np.testing.assert_array_equal(grids["sparsity"].stream, grids["density"].stream)
+    np.testing.assert_allclose(grids["sparsity"].density, grids["density"].density)
+    for grid in grids.values():  # both columns shown, sparsity as the user would write it
+        assert grid.coords["sparsity"].tolist() == [0.0, 0.9, 0.99, 0.001]  # not 1 - (1 - 0.001)
+        np.testing.assert_allclose(grid.coords["density"], [1.0, 0.1, 0.01, 0.999])
+    grid = build_grid(per_feature)
+    np.testing.assert_allclose(grid.density, [[1.0, 0.5, 0.25]])
+    assert grid.coords[["sparsity", "density"]].isna().all(axis=None)
