@@ -9,8 +9,13 @@ draw alone. `rng=threefry` keeps JAX's generator for comparison.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax
 import jax.numpy as jnp
+
+if TYPE_CHECKING:
+    from sweep.shapes import Batch, BatchT, PerFeature
 
 
 def triple32(x):
@@ -47,8 +52,8 @@ def uniform(key, shape, rng: str = "fast", features_first: bool = False):
     return jax.random.uniform(key, shape[::-1]).T if features_first else jax.random.uniform(key, shape)
 
 
-def sample_features(key, density, batch_size: int, distribution: str = "uniform", rng: str = "fast",
-                    features_first: bool = False, correlation: str = "none", set_size: int = 1):
+def sample_features(key, density: PerFeature, batch_size: int, distribution: str = "uniform", rng: str = "fast",
+                    features_first: bool = False, correlation: str = "none", set_size: int = 1) -> Batch | BatchT:
     """A (batch_size, n_features) batch; density (n_features,) = 1 - sparsity per feature.
 
     Uniform values use one draw per entry for both the mask and the value: u < density marks

@@ -4,38 +4,43 @@ W has shape (..., n_hidden, n_features); column W_i is feature i's embedding.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from sweep.shapes import FeatureMask, PerFeature, PerModel, PerPair, Weights
 
 REPRESENTED_NORM = 0.5  # a feature with ||W_i|| above this counts as represented
 IN_NEURON = 0.5  # model.kind=privileged: feature i is in neuron j when W_ji is above this (abs: |W1_ji| rescaled)
 DEAD_GAIN = 0.1  # model.kind=abs: a neuron whose rescaled output weights |W2_ij| are all below this is dead
 
 
-def feature_norms(W):
+def feature_norms(W: Weights) -> PerFeature:
     """||W_i||, shape (..., n_features)."""
     return np.linalg.norm(W, axis=-2)
 
 
-def overlaps(W):
+def overlaps(W: Weights) -> PerPair:
     """(W_i_hat . W_j) for every pair, shape (..., n_features i, n_features j); 0 rows for zero columns."""
     norms = feature_norms(W)
     W_hat = W / np.where(norms > 0, norms, 1.0)[..., None, :]
     return np.einsum("...mi,...mj->...ij", W_hat, W)
 
 
-def superposition(W):
+def superposition(W: Weights) -> PerFeature:
     """sum_{j != i} (W_i_hat . W_j)^2: how much other features interfere along feature i's direction."""
     o2 = overlaps(W) ** 2
     return o2.sum(axis=-1) - np.diagonal(o2, axis1=-2, axis2=-1)
 
 
-def interference(W):
+def interference(W: Weights) -> PerFeature:
     """sum_{j != i} W_i . W_j: the signed interference score of feature i (row sums of W^T W off the diagonal)."""
     gram = np.einsum("...mi,...mj->...ij", W, W)
     return gram.sum(axis=-1) - np.diagonal(gram, axis1=-2, axis2=-1)
 
 
-def pairwise_angles(W):
+def pairwise_angles(W: Weights) -> PerPair:
     """Angle in degrees between W_i and W_j for every pair, shape (..., n, n); NaN where a feature's norm is 0."""
     norms = feature_norms(W)
     safe = np.where(norms > 0, norms, np.nan)
@@ -43,19 +48,19 @@ def pairwise_angles(W):
     return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
 
 
-def dimensionality(W):
+def dimensionality(W: Weights) -> PerFeature:
     """D_i = ||W_i||^2 / sum_j (W_i_hat . W_j)^2 (the paper's feature dimensionality); 0 for a zero feature."""
     total = (overlaps(W) ** 2).sum(axis=-1)
     return np.where(total > 0, feature_norms(W) ** 2 / np.where(total > 0, total, 1.0), 0.0)
 
 
-def dimensionality_sum(W):
+def dimensionality_sum(W: Weights) -> PerModel:
     """sum_i D_i, shape (...). At most rank(W) <= m (Scherlis et al. 2022): with G = W^T W and P the projection on
     its range, G_ii = (P e_i) . (G e_i) <= ||P e_i|| ||G e_i||, so D_i = G_ii^2 / (G^2)_ii <= P_ii, and sum_i P_ii = rank."""
     return dimensionality(np.asarray(W, np.float64)).sum(axis=-1)
 
 
-def dimensions_per_feature(W):
+def dimensions_per_feature(W: Weights) -> PerModel:
     """m / ||W||_F^2: hidden dimensions spent per (unit-norm) feature; NaN for W = 0 (no feature kept: undefined)."""
     total = np.sum(np.asarray(W) ** 2, axis=(-2, -1))
     return np.where(total > 0, W.shape[-2] / np.where(total > 0, total, 1.0), np.nan)
@@ -93,5 +98,5 @@ def abs_neuron_features(W1, W2, threshold: float = IN_NEURON):
     return (np.abs(rescaled(W1, W2)[0]) > threshold) & alive_neurons(W1, W2)[..., :, None]
 
 
-def represented(W, threshold: float = REPRESENTED_NORM):
+def represented(W: Weights, threshold: float = REPRESENTED_NORM) -> FeatureMask:
     return feature_norms(W) > threshold

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Bool, Float
 
 AnyArray = jax.Array | np.ndarray
 
@@ -20,5 +20,7 @@ Weights = Float[AnyArray, "*G m n"]  # W: column W_i embeds feature i
 Bias = Float[AnyArray, "*G n"]
 PerFeature = Float[AnyArray, "*G n"]  # a value per feature (density, importance, loss, norm, ...)
 PerModel = Float[AnyArray, "*G"]  # a value per model (loss, dims per feature, ...)
+PerPair = Float[AnyArray, "*G n n"]  # a value per pair of features (overlaps, angles)
+FeatureMask = Bool[AnyArray, "*G n"]  # a flag per feature (represented)
 Batch = Float[AnyArray, "B n"]  # features of one model's batch, rows are samples
 BatchT = Float[AnyArray, "n B"]  # the same, features first (the trainer's layout)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,6 +28,9 @@ from sweep.config import Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
 from sweep.model import ToyModel, importance_weighted_mse_t, reconstruct
+
+if TYPE_CHECKING:
+    from sweep.shapes import BatchT, PerFeature
 
 
 class Hyper(NamedTuple):
@@ -108,7 +111,7 @@ class Trainer:
         params = self.model.init(jax.random.fold_in(hyper.key, 0), x)["params"]
         return TrainState(params, self.optimizer(hyper).init(params))
 
-    def loss(self, params, x_t, importance):
+    def loss(self, params, x_t: BatchT, importance: PerFeature) -> jax.Array:
         """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
         kind = self.cfg.model.kind
         target = jnp.abs(x_t) if kind == "abs" else x_t  # model.kind=abs computes |x| (docs/computation.md)
@@ -120,7 +123,7 @@ class Trainer:
         return sample_features(key, stream.density, self.cfg.batch_size, data.distribution, data.rng,
                                features_first=True, correlation=data.correlation, set_size=data.set_size)
 
-    def model_step(self, state: TrainState, hyper: Hyper, x_t) -> tuple[TrainState, jax.Array]:
+    def model_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:
         """One AdamW step of one model on the batch x_t."""
         loss, grads = jax.value_and_grad(self.loss)(state.params, x_t, hyper.importance)
         updates, opt_state = self.optimizer(hyper).update(grads, state.opt_state, state.params)

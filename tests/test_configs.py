@@ -82,16 +82,20 @@ def test_shape_hints_name_the_declared_letters():
     import typing
 
     import sweep.shapes
-    from sweep import exact, model
+    from sweep import data, exact, metrics, model, train
 
     functions = [model.ToyModel.__call__, model.reconstruct, model.importance_weighted_mse,
-                 model.importance_weighted_mse_t, exact.feature_losses, exact.expected_loss, exact.model_losses]
+                 model.importance_weighted_mse_t, exact.feature_losses, exact.expected_loss, exact.model_losses,
+                 data.sample_features, metrics.feature_norms, metrics.overlaps, metrics.superposition,
+                 metrics.interference, metrics.pairwise_angles, metrics.dimensionality, metrics.dimensionality_sum,
+                 metrics.dimensions_per_feature, metrics.represented, train.Trainer.loss, train.Trainer.model_step]
     for function in functions:
         module = inspect.getmodule(function)
         hints = typing.get_type_hints(function, {**vars(module), **vars(sweep.shapes)})
         arrays = [h for h in hints.values() if "jaxtyping" in repr(h)]
         assert arrays, function.__qualname__
-        assert all(any(f"'{letters}'" in repr(h) for letters in ("*G m n", "*G n", "*G", "B n", "n B")) for h in arrays)
+        assert all(any(f"'{letters}'" in repr(h) for letters in ("*G m n", "*G n", "*G n n", "*G", "B n", "n B"))
+                   for h in arrays)
 
 
 def test_the_density_axis_is_converted_once_at_the_config_boundary():
