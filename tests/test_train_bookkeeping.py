@@ -278,3 +278,17 @@ def test_with_snapshots_each_logged_loss_is_the_mean_over_its_steps(reference):
     np.testing.assert_array_equal(snap.snapshots["W"][-1], whole.W)
     np.testing.assert_array_equal(snap.W, whole.W)
     assert snap.snapshots["W"].shape == (4, 4, 2, 5) and not np.array_equal(snap.snapshots["W"][0], whole.W)
+
+
+def test_one_feature_models_sharing_a_stream_train_as_if_alone():
+    """n = 1, two weight decays on one data stream (K = 2): each model ends as when trained alone (K = 1)."""
+    cfg = make_config(model={"n_features": 1, "n_hidden": 1}, sparsity=[0.5], seed=[0],
+                      optim={"lr": 3e-2, "weight_decay": [0.0, 0.5]}, steps=12, batch_size=16, exec=TINY_EXEC)
+    grid = build_grid(cfg)
+    assert grid.block_size() == 2
+    fused = train_grid(cfg, grid)
+    assert not np.allclose(fused.W[0], fused.W[1])
+    for i in range(2):
+        alone = train_grid(cfg, grid.select([i]))
+        np.testing.assert_allclose(alone.W[0], fused.W[i], atol=1e-6, rtol=0)
+        np.testing.assert_allclose(alone.b[0], fused.b[i], atol=1e-6, rtol=0)
