@@ -21,8 +21,8 @@ from matplotlib.figure import Figure
 
 import analysis
 from analysis.aggregate import per_model, select_seeds
+from analysis.checks import Fact
 from analysis.figure import save
-from analysis.paper import Fact
 from analysis.plot_diagnostics import draw_diagnostics, draw_vectors
 from sweep.metrics import REPRESENTED_NORM, feature_norms, interference
 

@@ -25,8 +25,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import analysis
+from analysis.checks import Fact, best_models
 from analysis.figure import STYLE, save, title
-from analysis.paper import Fact, best_models
 from sweep.metrics import IN_NEURON, abs_neuron_features, alive_neurons, rescaled, superposition
 
 NEAR_ZERO = 0.1  # demo: every other rescaled weight |W1_jk| of a pair's neuron is below this ("near zero")

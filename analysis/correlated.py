@@ -24,8 +24,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import analysis
+from analysis.checks import Fact, angular_gaps, best_models
 from analysis.figure import STYLE, density_label, save, title
-from analysis.paper import Fact, angular_gaps, best_models
 from sweep.metrics import REPRESENTED_NORM, dimensionality_sum, feature_norms
 
 COLLAPSED_DEG = 20.0  # a pair this close in direction is one (collapsed) direction ...

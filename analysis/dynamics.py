@@ -22,8 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 import analysis
+from analysis.checks import Fact
 from analysis.figure import STYLE, save, title
-from analysis.paper import Fact
 from sweep import results
 from sweep.metrics import dimensionality
 

@@ -18,8 +18,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import analysis
+from analysis.checks import Fact, best_models
 from analysis.figure import STYLE, save, title
-from analysis.paper import Fact, best_models
 from sweep.metrics import IN_NEURON, neuron_features, superposition
 
 # The paper's regimes (1-S): (lowest, highest, what)

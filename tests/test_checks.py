@@ -1,4 +1,4 @@
-"""Every paper check (analysis/paper.py) and the blog's seed vote (analysis/blog.py) PASS on a run whose weights
+"""Every paper check (analysis/checks.py) and the blog's seed vote (analysis/blog.py) PASS on a run whose weights
 hold the paper's result, written by hand, and FAIL when that run is doctored: each doctoring breaks one fact and
 exactly that fact's check fails. No training: the runs are written with sweep.results."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis import blog, paper
+from analysis import blog, checks
 from analysis.plot import PHASE_CELLS
 from sweep.grid import build_grid
 from sweep.results import feature_table, history_table, write_run
@@ -53,7 +53,7 @@ def test_intro_check(tmp_path, doctored, fails):
     weights = {**INTRO, **(doctored or {})}
     cfg = make_config(sparsity=[0.0, 0.8, 0.9], seed=0)
     directory = write(tmp_path, cfg, [weights[s] for s in (0.0, 0.8, 0.9)])
-    passed = verdicts(paper.check_intro, directory)
+    passed = verdicts(checks.check_intro, directory)
     assert len(passed) == 5 and [k for k, p in enumerate(passed) if not p] == fails
 
 
@@ -68,7 +68,7 @@ def test_basic_check(tmp_path):
         root = tmp_path / name
         write(root / "linear", make_config(model={"kind": "linear", "n_features": 4}, density=[1.0, 0.1]), [top2, linear_sparse])
         write(root / "relu", make_config(model={"n_features": 4}, density=[1.0, 0.1]), [relu_dense, relu_sparse])
-        return verdicts(paper.check_basic, root)
+        return verdicts(checks.check_basic, root)
 
     assert run("right") == [True, True, True]
     assert run("linear keeps feature 2", linear_sparse=at(0, 0, 90, 0, norms=[1, 0, 1, 0])) == [False, True, True]
@@ -93,7 +93,7 @@ def phase_run(directory, seeds=3, steps=100, **doctor):
     directory.mkdir(parents=True, exist_ok=True)
     cells.to_parquet(directory / f"{PHASE_CELLS}.parquet")
     table = pd.DataFrame({"n_features": [2] * seeds, "n_hidden": [1] * seeds, "seed": range(seeds), "steps": [steps] * seeds})
-    return paper.check_phase(0.98)(directory, table)
+    return checks.check_phase(0.98)(directory, table)
 
 
 def test_phase_check(tmp_path):
@@ -126,8 +126,8 @@ HEXAGON = at(0, 60, 120, 180, 240, 300)
 ])
 def test_dims_and_feature_count_checks(tmp_path, dense, sparse, shrinking, more):
     directory = write(tmp_path, make_config(model={"n_features": 6}, density=[1.0, 0.1, 0.01]), [dense, dense, sparse])
-    assert verdicts(paper.check_shrinking_dims, directory) == shrinking
-    assert verdicts(paper.check_more_features_when_sparse, directory) == more
+    assert verdicts(checks.check_shrinking_dims, directory) == shrinking
+    assert verdicts(checks.check_more_features_when_sparse, directory) == more
 
 
 # ----------------------------------------------------------------------------- the blog's vote over seeds
