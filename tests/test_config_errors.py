@@ -56,6 +56,10 @@ BAD = [
     ({"sparsity": []}, "sparsity is an empty list; give at least one value"),
     ({"optim": {"lr": []}}, "optim.lr is an empty list; give at least one value"),
     ({"importance": {"kind": "extra"}, "model": {"n_features": 1}}, "importance.kind=extra needs model.n_features >= 2"),
+    # model.kind=abs and data.distribution=signed_uniform (issue 11, docs/computation.md)
+    ({"model": {"kind": "absolute"}}, "model.kind='absolute' is not one of relu, linear, privileged, abs"),
+    ({"data": {"distribution": "signed"}}, "data.distribution='signed' is not one of uniform, normal, signed_uniform"),
+    ({"model": {"kind": "abs"}}, "model.kind=abs computes |x| and needs signed features: set data.distribution=signed_uniform"),
     ({"exec": {"snapshots": -1}}, "exec.snapshots=-1 must be an integer >= 0"),
     ({"exec": {"snapshots": 11}, "steps": 10}, "exec.snapshots=11 is outside the allowed range [0, steps=10]"),
 ]
@@ -77,6 +81,7 @@ def test_bad_config_is_refused_with_a_message_naming_the_key(overrides, message)
         (["model.kind=quadratic"], "model.kind='quadratic'"),
         (["importance.decay=-1"], "importance.decay=-1"),
         (["batch_size=0"], "batch_size=0"),
+        (["model.kind=abs"], "model.kind=abs computes |x| and needs signed features"),
     ],
 )
 def test_cli_exits_non_zero_with_one_line_and_writes_nothing(tmp_path, args, key):

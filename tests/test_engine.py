@@ -15,15 +15,23 @@ from tests.conftest import make_config
 SMALL = dict(steps=300, batch_size=128, exec={"log_every": 100, "progress": False, "plots": False, "eval_max_batches": 32})
 
 
-def test_fused_grid_equals_each_model_trained_alone():
-    cfg = make_config(sparsity=[0.0, 0.9], importance={"decay": [0.7, 0.9]}, seed=[0, 1], **SMALL)
+# model.kind=abs (docs/computation.md): untied W1 (stored as W) and W2, trained on |x| of signed features
+KINDS = {"relu": {}, "abs": {"model": {"kind": "abs"}, "data": {"distribution": "signed_uniform"}}}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fused_grid_equals_each_model_trained_alone(kind):
+    cfg = make_config(sparsity=[0.0, 0.9], importance={"decay": [0.7, 0.9]}, seed=[0, 1], **KINDS[kind], **SMALL)
     grid = build_grid(cfg)
     assert len(grid) == 8
     fused = train_grid(cfg, grid)
+    assert (fused.W2 is None) == (kind != "abs")
     for i in range(len(grid)):
         alone = train_grid(cfg, grid.select([i]))
         np.testing.assert_allclose(alone.W[0], fused.W[i], atol=1e-5)
         np.testing.assert_allclose(alone.b[0], fused.b[i], atol=1e-5)
+        if fused.W2 is not None:
+            np.testing.assert_allclose(alone.W2[0], fused.W2[i], atol=1e-5)
         np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[i], rtol=1e-5)
 
 

@@ -64,12 +64,15 @@ OPTIONS = {
                                             optim={"lr": 1e-2, "weight_decay": 0.1, "b1": 0.8, "b2": 0.99, "eps": 1e-3}),
     "threefry rng, m=3": dict(sparsity=[0.9], data={"rng": "threefry"}, model={"n_hidden": 3}, seed=[2],
                               optim={"lr": 3e-2, "weight_decay": 0.05}),
+    # untied W1, W2 (both decayed), target |x|, signed U[-1, 1] features (docs/computation.md)
+    "abs model, signed uniform": dict(density=[0.3], model={"kind": "abs", "n_hidden": 4}, seed=[0, 1],
+                                      data={"distribution": "signed_uniform"}, optim={"lr": 1e-2, "weight_decay": 0.5}),
 }
 
 
 def hand_train(option: dict, cfg, grid, i: int):
-    """Model i of the grid trained alone, every step written out: (W, b, per-step losses, final loss)."""
-    n, relu = cfg.model.n_features, cfg.model.kind == "relu"
+    """Model i of the grid trained alone, every step written out: (W, b, per-step losses, final loss, W2 or None)."""
+    n, relu, untied = cfg.model.n_features, cfg.model.kind in ("relu", "abs"), cfg.model.kind == "abs"
     coords = grid.coords.iloc[i]
     kind = cfg.importance.kind
     param = {"geometric": coords.get("importance_decay"), "constant": coords.get("importance_value"),
@@ -83,8 +86,9 @@ def hand_train(option: dict, cfg, grid, i: int):
     lr, wd = float(coords["lr"]), float(coords["weight_decay"])
     b1, b2, eps = cfg.optim.b1, cfg.optim.b2, cfg.optim.eps
     key = model_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.stream[i]))
-    params = ToyModel(n, cfg.model.n_hidden, relu).init(jax.random.fold_in(key, 0), jnp.zeros((1, n)))["params"]
-    params = {"W": params["W"], "b": params["b"]}
+    model = ToyModel(n, cfg.model.n_hidden, relu, hidden_relu=untied, untied=untied)
+    params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, n)))["params"]
+    params = {k: params[k] for k in ("W", "W2", "b") if k in params}
     batches = data_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.data_stream[i]))
 
     @jax.jit
@@ -92,6 +96,13 @@ def hand_train(option: dict, cfg, grid, i: int):
         return sample_features(k, density, BATCH, cfg.data.distribution, cfg.data.rng)  # (batch, n)
 
     def loss(p, x):
+        if untied:  # model.kind=abs: y' = ReLU(W2 ReLU(W1 x) + b) against |x|. ReLU'(0) = 0, as torch's and jax.nn.relu:
+            # here z = 0 happens (every neuron off: y' = ReLU(b), b = 0 at first) where |x| > 0, and jnp.maximum's 1/2 differs
+            def relu_(z):
+                return jnp.where(z > 0, z, 0.0)
+
+            out = relu_(relu_(x @ p["W"].T) @ p["W2"].T + p["b"])
+            return jnp.mean(importance * (jnp.abs(x) - out) ** 2)
         out = x @ p["W"].T @ p["W"] + p["b"]
         out = jnp.maximum(out, 0.0) if relu else out
         return jnp.mean(importance * (x - out) ** 2)
@@ -113,7 +124,7 @@ def hand_train(option: dict, cfg, grid, i: int):
         losses.append(float(value))
     evaluation = eval_key(jnp.uint32(grid.data_stream[i]))
     final = np.mean([float(jax.jit(loss)(params, draw(jax.random.fold_in(evaluation, j)))) for j in range(EVAL_BATCHES)])
-    return np.asarray(params["W"]), np.asarray(params["b"]), np.asarray(losses), final
+    return np.asarray(params["W"]), np.asarray(params["b"]), np.asarray(losses), final, params.get("W2")
 
 
 @pytest.mark.parametrize("name", OPTIONS)
@@ -126,8 +137,10 @@ def test_training_matches_a_hand_written_adamw_loop(name):
     assert trained.history_steps.tolist() == [LOG_EVERY - 1, 2 * LOG_EVERY - 1, 3 * LOG_EVERY - 1]
     assert trained.eval_batches == EVAL_BATCHES
     for i in range(len(grid)):
-        W, b, losses, final = hand_train(option, cfg, grid, i)
+        W, b, losses, final, W2 = hand_train(option, cfg, grid, i)
         np.testing.assert_allclose(trained.W[i], W, atol=1e-5, rtol=0)
+        if W2 is not None:
+            np.testing.assert_allclose(trained.W2[i], W2, atol=1e-5, rtol=0)
         np.testing.assert_allclose(trained.b[i], b, atol=1e-5, rtol=0)
         # the logged loss: model i's own mean over each interval of LOG_EVERY steps
         np.testing.assert_allclose(trained.history_loss[:, i], losses.reshape(-1, LOG_EVERY).mean(axis=1), rtol=1e-5)

@@ -1,0 +1,158 @@
+"""model.kind=abs (computation in superposition): y' = ReLU(W2 ReLU(W1 x) + b) against a hand-written forward pass and
+trained on |x|; the signed U[-1, 1] law (data.distribution=signed_uniform); fused == alone == sharded; the paper's
+rescaling and the per-neuron measure on hand-made weights (analysis/computation.py, docs/computation.md)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from analysis.computation import constant_loss, neuron_summary
+from sweep.data import sample_features
+from sweep.grid import build_grid
+from sweep.metrics import abs_neuron_features, alive_neurons, rescaled
+from sweep.model import ToyModel, reconstruct
+from sweep.train import Trainer, train_grid
+from tests.conftest import make_config
+
+ABS = {"model": {"kind": "abs", "n_features": 6, "n_hidden": 4}, "data": {"distribution": "signed_uniform"}}
+SMALL = dict(steps=60, batch_size=64, exec={"log_every": 30, "eval_max_batches": 32})
+
+
+def test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x():
+    W1 = jax.random.normal(jax.random.key(0), (3, 7))
+    W2 = jax.random.normal(jax.random.key(1), (7, 3))
+    b = jax.random.normal(jax.random.key(2), (7,)) * 0.1
+    x = jax.random.uniform(jax.random.key(3), (16, 7), minval=-1, maxval=1)
+    expected = jax.nn.relu(jax.nn.relu(x @ W1.T) @ W2.T + b)
+    params = {"W": W1, "W2": W2, "b": b}
+    np.testing.assert_allclose(reconstruct(params, x.T, relu=True, hidden_relu=True).T, expected, rtol=1e-6, atol=1e-6)
+    module = ToyModel(7, 3, relu=True, hidden_relu=True, untied=True)
+    np.testing.assert_allclose(module.apply({"params": params}, x), expected, rtol=1e-6, atol=1e-6)
+    # untied: W2 is not W1^T
+    assert not np.allclose(reconstruct({"W": W1, "b": b}, x.T, hidden_relu=True).T, expected)
+    # the loss: importance-weighted squared error against |x|, mean over batch and features
+    cfg = make_config(model={"kind": "abs", "n_features": 7, "n_hidden": 3}, data={"distribution": "signed_uniform"})
+    importance = jnp.linspace(1.0, 0.2, 7)
+    loss = Trainer(cfg).loss(params, x.T, importance)
+    np.testing.assert_allclose(loss, jnp.mean(importance * (jnp.abs(x) - expected) ** 2), rtol=1e-6)
+
+
+def test_init_is_xavier_normal_per_matrix_and_keeps_w():
+    """W1 and W2 each Xavier-normal (std sqrt(2/(m+n))), independent draws; W1 is what the tied model would draw."""
+    key = jax.random.key(7)
+    untied = ToyModel(40, 10, hidden_relu=True, untied=True).init(key, jnp.zeros((1, 40)))["params"]
+    tied = ToyModel(40, 10).init(key, jnp.zeros((1, 40)))["params"]
+    assert untied["W2"].shape == (40, 10) and untied["W"].shape == (10, 40)
+    np.testing.assert_array_equal(untied["W"], tied["W"])
+    for W in (untied["W"], untied["W2"]):
+        assert float(jnp.std(W)) == pytest.approx(np.sqrt(2 / 50), rel=0.1)
+    assert abs(np.corrcoef(np.ravel(untied["W"]), np.ravel(untied["W2"].T))[0, 1]) < 0.1
+
+
+@pytest.mark.parametrize("rng", ["fast", "threefry"])
+def test_signed_uniform_features_are_u_minus_1_1_where_present(rng):
+    density = jnp.array([1.0, 0.3, 0.02])
+    x = np.asarray(sample_features(jax.random.key(1), density, 200_000, "signed_uniform", rng))
+    present = x != 0
+    np.testing.assert_allclose(present.mean(axis=0), density, atol=0.004)
+    for i in range(3):
+        values = np.sort(x[present[:, i], i])
+        assert values.min() >= -1 and values.max() < 1
+        ks = np.abs((values + 1) / 2 - np.arange(1, len(values) + 1) / len(values)).max()
+        assert ks < 1.95 / np.sqrt(len(values)), ks  # Kolmogorov-Smirnov against U[-1, 1], 0.1% level
+    uniform = np.asarray(sample_features(jax.random.key(1), density, 1000, "uniform", rng))
+    np.testing.assert_allclose(np.asarray(sample_features(jax.random.key(1), density, 1000, "signed_uniform", rng)),
+                               np.where(uniform != 0, 2 * uniform - 1, 0), atol=1e-6)  # the same draw, mapped
+    np.testing.assert_array_equal(sample_features(jax.random.key(2), density, 64, "signed_uniform", rng, features_first=True),
+                                  np.asarray(sample_features(jax.random.key(2), density, 64, "signed_uniform", rng)).T)
+
+
+def test_signed_uniform_keeps_the_set_laws():
+    x = np.asarray(sample_features(jax.random.key(3), jnp.full(4, 0.3), 100_000, "signed_uniform",
+                                   correlation="correlated", set_size=2))
+    on = x != 0
+    assert (on[:, 0] == on[:, 1]).mean() > 0.9999 and (x < 0).any() and x.min() >= -1
+    assert abs(x[on].mean()) < 0.01 and x[on].var() == pytest.approx(1 / 3, abs=0.01)
+
+
+def test_abs_models_train_fused_as_alone_and_sharded_as_on_one_device():
+    cfg = make_config(**ABS, density=[1.0, 0.1], seed=[0, 1], optim={"lr": 1e-2}, **SMALL)
+    grid = build_grid(cfg)
+    fused = train_grid(cfg, grid)  # the model axis sharded over every local device (2 on the 2-core CPU)
+    assert fused.W.shape == (4, 4, 6) and fused.W2.shape == (4, 6, 4) and np.isfinite(fused.final_loss).all()
+    for i in (1, 2):
+        alone = train_grid(cfg, grid.select([i]), devices=jax.devices()[:1])
+        for name in ("W", "W2", "b"):
+            np.testing.assert_allclose(getattr(alone, name)[0], getattr(fused, name)[i], atol=1e-5)
+        np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[i], rtol=1e-5)
+    assert not np.allclose(fused.W2, np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
+
+
+# ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/computation.py)
+
+
+def pairs(n: int, scale=None) -> tuple[np.ndarray, np.ndarray]:
+    """A ReLU(x_i) and a ReLU(-x_i) neuron per feature, gains split unevenly between W1 and W2 (scale per neuron)."""
+    W1 = np.zeros((2 * n, n))
+    W2 = np.zeros((n, 2 * n))
+    for i in range(n):
+        W1[2 * i, i], W1[2 * i + 1, i] = 1.0, -1.0
+        W2[i, 2 * i] = W2[i, 2 * i + 1] = 1.0
+    scale = np.linspace(0.3, 3.0, 2 * n) if scale is None else scale
+    return W1 * scale[:, None], W2 / scale[None, :]
+
+
+def test_rescaling_leaves_the_function_and_sets_each_neurons_largest_w1_to_one():
+    W1, W2 = pairs(3)
+    W1[0, 1] = 0.02  # a small cross weight
+    W1r, W2r = rescaled(W1, W2)
+    np.testing.assert_allclose(np.abs(W1r).max(axis=1), 1.0)
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 50))
+    np.testing.assert_allclose(W2r @ np.maximum(W1r @ x, 0), W2 @ np.maximum(W1 @ x, 0), atol=1e-12)
+    np.testing.assert_allclose(W2r @ np.maximum(W1r @ x, 0), np.abs(x), atol=0.07)  # 0.02 / 0.3 of x_1 leaks
+    stacked = rescaled(np.stack([W1, 2 * W1]), np.stack([W2, W2 / 2]))  # works on stacks; invariant to the split
+    np.testing.assert_allclose(stacked[0][0], stacked[0][1])
+    np.testing.assert_allclose(stacked[1][0], stacked[1][1])
+
+
+def test_a_pair_per_feature_is_monosemantic_and_dedicated():
+    W1, W2 = pairs(3)
+    s = neuron_summary(W1, W2)
+    assert s["pairs"] == 3 and s["alive"] == 6 and s["polysemantic"] == 0 and s["dedicated"].all() and s["prefix"] == 3
+    assert s["crosstalk"] == 0.0
+    assert abs_neuron_features(W1, W2).sum() == 6 and alive_neurons(W1, W2).all()
+    # a neuron with two features (either sign counts), and one dead (its output weights ~0)
+    W1[0, 2], W2[:, 5] = -0.7 * W1[0, 0], 0.01
+    s = neuron_summary(W1, W2)
+    assert s["alive"] == 5 and s["dead"] == 1 and s["polysemantic"] == 1 and s["monosemantic"] == 4
+    assert list(s["per_feature"]) == [2, 2, 2] and list(s["dedicated"]) == [False, True, False] and s["prefix"] == 0
+    assert s["pairs"] == 1 and s["crosstalk"] == pytest.approx(0.7)  # feature 2's pair lost its ReLU(-x) neuron
+    # two neurons of the same sign are not a pair
+    W1, W2 = pairs(2)
+    W1[1, 0] = 1.0
+    assert neuron_summary(W1, W2)["pairs"] == 1
+
+
+def test_the_best_constant_output_loss():
+    rng = np.random.default_rng(1)
+    for density in (1.0, 0.3):
+        x = np.where(rng.uniform(size=(400_000, 2)) < density, rng.uniform(-1, 1, (400_000, 2)), 0.0)
+        y = np.abs(x)
+        measured = np.mean(np.array([1.0, 0.5]) * (y - y.mean(axis=0)) ** 2)
+        assert constant_loss(density, [1.0, 0.5]) == pytest.approx(measured, rel=0.01)
+    assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
+
+
+# The verdicts of the full-size sweep (docs/computation.md, 2026-12-01, lowest-loss of 4 seeds, 10,000 steps): monosemantic
+# when dense no (1 of 40 neurons holds two features); increasingly polysemantic yes (1, 0, 12, 21, 26, 38, 39 neurons);
+# features 0..2 dedicated at every density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in
+# neurons at 1-S = 0.001 yes (26); capacity yes.
+COMPUTATION_VERDICTS = [False, True, False, True, True]
+
+
+@pytest.mark.slow
+def test_full_size_computation_verdicts(tmp_path):
+    from analysis.paper import reproduce
+
+    _, facts = reproduce("computation", [], root=tmp_path, progress=False)
+    assert [f.passed for f in facts] == COMPUTATION_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
