@@ -197,7 +197,7 @@ def test_correlated_sets_train_as_the_hand_loop_draws_them(monkeypatch):
     grid = build_grid(cfg)
     trained = train_grid(cfg, grid)
     monkeypatch.setattr(options, "sample_features", functools.partial(sample_features, correlation="correlated", set_size=2))
-    W, b, losses, final = options.hand_train(option, cfg, grid, 0)
+    W, b, losses, final = options.hand_train(option, cfg, grid, 0)[:4]
     np.testing.assert_allclose(trained.W[0], W, atol=1e-5, rtol=0)
     np.testing.assert_allclose(trained.b[0], b, atol=1e-5, rtol=0)
     np.testing.assert_allclose(trained.history_loss[:, 0], losses.reshape(-1, options.LOG_EVERY).mean(axis=1), rtol=1e-5)
