@@ -131,7 +131,10 @@ class Trainer:
 
     def step(self, state: TrainState, hyper: Hyper, stream: Stream, step) -> tuple[TrainState, jax.Array]:
         """One step of the K models of a stream (leading axis): the stream's batch at this step, drawn once."""
-        x_t = self.batch(jax.random.fold_in(jax.random.fold_in(stream.key, 1), step), stream)
+        return self.block_step(state, hyper, self.batch(jax.random.fold_in(jax.random.fold_in(stream.key, 1), step), stream))
+
+    def block_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:
+        """One step of the K models of a stream (leading axis) on their shared batch x_t."""
         if jax.tree.leaves(hyper)[0].shape[0] == 1:
             # K = 1 (nothing shares the stream): step the model without the size-1 vmap, whose batched
             # dots XLA lays out badly (n=20, m=5, 100 models: 1.8x the model-steps/s; docs/speed.md)
