@@ -40,7 +40,9 @@ THEORY, CORE = "test_theory.py", "test_core.py"
 HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
 # module -> (file, functions to mutate (None: every function and module-level constant), the fast tests that should kill them)
 TARGETS = {
-    "model": ("sweep/model.py", None, _in(CORE, "test_model") + HAND_LOOP),
+    "model": ("sweep/model.py", None, _in(CORE, "test_model")
+              + _in("test_privileged.py", "test_the_privileged_model_is_relu_of_w_transpose_relu_of_w_x")
+              + _in("test_computation.py", "test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x") + HAND_LOOP),
     "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
              _in(CORE, "test_data_layouts")
              + ["tests/test_data.py", "tests/test_data_defaults.py", "tests/test_signed_uniform.py"]
