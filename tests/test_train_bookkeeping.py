@@ -28,7 +28,7 @@ import sweep.checkpoint
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.model import ToyModel
-from sweep.train import data_key, eval_key, final_evaluation, model_key, train_grid
+from sweep.train import data_key, eval_key, final_evaluation, model_key, stacked_hyper, train_grid
 from tests import test_options as options
 from tests.conftest import ROOT, make_config
 
@@ -292,3 +292,14 @@ def test_one_feature_models_sharing_a_stream_train_as_if_alone():
         alone = train_grid(cfg, grid.select([i]))
         np.testing.assert_allclose(alone.W[0], fused.W[i], atol=1e-6, rtol=0)
         np.testing.assert_allclose(alone.b[0], fused.b[i], atol=1e-6, rtol=0)
+
+
+def test_the_stack_is_streams_by_models_of_the_block_asked_for():
+    """stacked_hyper(grid, block): (U streams, K models) with K = block, grid.block_size() by default; model i at
+    (i // K, i % K). The tiny grid: seeds 0, 1 (2 streams) x weight decays 0, 0.1 (2 models of each stream)."""
+    grid = build_grid(tiny())
+    for block, (u, k) in ((None, (2, 2)), (2, (2, 2)), (1, (4, 1))):
+        stacked = stacked_hyper(grid, block)
+        assert stacked.hyper.weight_decay.shape == (u, k) and stacked.hyper.importance.shape == (u, k, 5)
+        assert stacked.stream.density.shape == (u, 5)
+        np.testing.assert_allclose(np.asarray(stacked.hyper.weight_decay).ravel(), [0.0, 0.1, 0.0, 0.1], atol=1e-7)
