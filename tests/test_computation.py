@@ -143,11 +143,12 @@ def test_the_best_constant_output_loss():
     assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
 
 
-# The verdicts of the full-size sweep (docs/computation.md, 2026-12-01, lowest-loss of 4 seeds, 10,000 steps): monosemantic
-# when dense no (1 of 40 neurons holds two features); increasingly polysemantic yes (1, 0, 12, 21, 26, 38, 39 neurons);
-# features 0..2 dedicated at every density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in
-# neurons at 1-S = 0.001 yes (26); capacity yes.
-COMPUTATION_VERDICTS = [False, True, False, True, True]
+# The verdicts of the full-size sweep (docs/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
+# steps): monosemantic when dense yes (40 of 40; at commit ce08c64, before the one-model step without vmap, 1 neuron held
+# two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
+# density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);
+# capacity yes.
+COMPUTATION_VERDICTS = [True, True, False, True, True]
 
 
 @pytest.mark.slow
