@@ -11,11 +11,16 @@ from sweep.train import Trainer, compile_group, stacked_hyper
 from tests.conftest import make_config
 
 
-@pytest.mark.parametrize("n_features, n_hidden, batch_size", [(5, 2, 1024), (2, 1, 256), (40, 10, 64)])
-def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size):
+@pytest.mark.parametrize("n_features, n_hidden, batch_size, kind", [
+    (5, 2, 1024, "relu"), (2, 1, 256, "relu"), (40, 10, 64, "relu"), (3, 6, 1024, "relu"),
+    # a hidden ReLU keeps a (m, batch) activation: m > n is where counting n alone fell 2.7x short
+    (3, 6, 1024, "privileged"), (2, 8, 512, "abs"), (40, 10, 64, "abs"), (10, 5, 1024, "privileged"),
+])
+def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size, kind):
     models = 8
-    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden}, batch_size=batch_size,
-                      seed=list(range(models)), sparsity=0.5)
+    data = {"distribution": "signed_uniform"} if kind == "abs" else {}
+    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden, "kind": kind}, data=data,
+                      batch_size=batch_size, seed=list(range(models)), sparsity=0.5)
     init, run_steps, _ = compile_group(Trainer(cfg))
     hyper = stacked_hyper(build_grid(cfg))
     state = jax.eval_shape(init, hyper)
@@ -23,7 +28,7 @@ def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size):
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / models
-    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size)
+    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size, hidden_relu=kind in memory.HIDDEN_RELU_KINDS)
     assert xla <= estimate <= 2 * xla
 
 
@@ -61,9 +66,9 @@ def test_a_grid_that_cannot_fit_is_refused_before_compiling_with_the_numbers(tmp
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
-@pytest.mark.parametrize("n_features, n_hidden", [(2, 1), (3, 2)])
-def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_features, n_hidden):
-    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden}, density=[1.0, 0.1],
+@pytest.mark.parametrize("n_features, n_hidden, kind", [(2, 1, "relu"), (3, 2, "relu"), (3, 6, "privileged")])
+def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_features, n_hidden, kind):
+    cfg = make_config(model={"n_features": n_features, "n_hidden": n_hidden, "kind": kind}, density=[1.0, 0.1],
                       importance={"kind": "extra", "relative": [0.1 * 2**i for i in range(8)]})
     grid = build_grid(cfg)
     assert grid.block_size() == 8
@@ -73,7 +78,7 @@ def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_feature
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / len(grid)
-    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8)
+    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8, hidden_relu=kind != "relu")
     assert xla <= estimate <= 2 * xla
 
 
