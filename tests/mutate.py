@@ -85,7 +85,8 @@ TARGETS = {
                      + _in(CORE, "test_phase")),
     "aggregate": ("analysis/aggregate.py", None,
                   _in(ANALYSIS, "test_seed_rules", "test_seed_rules_edge_cases", "test_cells_do_not_mix_grid_points",
-                      "test_best_seed_is_ranked_by_the_exact_loss") + _in(CORE, "test_aggregate")),
+                      "test_best_seed_is_ranked_by_the_exact_loss") + _in(CORE, "test_aggregate")
+                  + ["tests/test_aggregate_cells.py"]),
     "theory_paper": ("analysis/theory_paper.py", None,
                      _in(THEORY, "test_paper_closed_forms_are_the_exact_losses_of_their_weights", "test_paper_boundaries_2_1",
                          "test_paper_boundaries_3_2", "test_unknown_shape_is_a_clear_error") + _in(CORE, "test_theory")),
