@@ -38,7 +38,7 @@ def test_every_metric_is_averaged_within_its_cell_and_cells_stay_apart():
         assert len(row) == 1, (c, feature)
         row = row.iloc[0]
         assert row["density"] == pytest.approx(1 - sparsity) and row["n_seeds"] == 2 and row["n_trained"] == 2
-        assert row["seeds"] == "0,1"
+        assert row["seeds"] == "0,1" and row["importance"] == pytest.approx(0.7**feature)
         expected = {}  # the reference: a plain loop over the two seeds' rows
         for name in METRICS:
             values = [float(r[name]) for _, r in t.iterrows() if r["model_id"] == c and r["feature"] == feature]
@@ -52,3 +52,16 @@ def test_models_of_different_runs_with_the_same_id_are_different_models():
     assert len(per_model(t)) == 8  # 4 cells x 2 seeds, though model ids are 0..3 in each run
     best = aggregate(t, "best")  # seed 0 has the lower loss in every cell
     assert (best["n_seeds"] == 1).all() and (best["seeds"] == "0").all() and (best["n_trained"] == 2).all()
+
+
+def test_diverged_models_never_count_and_ties_keep_one_seed():
+    t = table()
+    cell0, cell1 = t["model_id"] == 0, t["model_id"] == 1
+    t.loc[cell0 & (t["seed"] == 0), "status"] = "diverged"  # the lowest loss of cell 0, but diverged
+    t.loc[cell1, ["loss", "exact_loss"]] = 2.0  # cell 1: both seeds tie
+    best = aggregate(t, "best")
+    for c, seeds in ((0, {"1"}), (1, {"0", "1"})):  # a tie keeps one seed, either
+        rows = best[(best["sparsity"] == CELLS[c][0]) & (best["lr"] == CELLS[c][1]) & (best["weight_decay"] == CELLS[c][2])]
+        assert len(rows) == 2 and (rows["n_seeds"] == 1).all() and rows["seeds"].nunique() == 1, (c, rows)
+        assert rows["seeds"].iloc[0] in seeds
+        assert (rows["n_trained"] == 2).all()
