@@ -80,7 +80,8 @@ TARGETS = {
                   "test_seeds_are_classified_before_averaging", "test_majority_ties_go_to_the_best_seed",
                   "test_agreement_counts_matching_cells")
               + _in(CORE, "test_phase", "test_phase_applies_only_to_phase_change_runs")
-              + _in(THEORY, "test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell")),
+              + _in(THEORY, "test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell")
+              + ["tests/test_phase_edges.py"]),
     "phase_config": ("analysis/config.py", ["PhaseConfig"], _in(ANALYSIS, "test_classify_and_colour", "test_config_validation")
                      + _in(CORE, "test_phase")),
     "aggregate": ("analysis/aggregate.py", None,
