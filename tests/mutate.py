@@ -1,4 +1,4 @@
-"""Mutation testing of the core modules: `python -m tests.mutate [MODULE ...] [--list] [--jobs N]`.
+"""Mutation testing of the core modules: `python -m tests.mutate [MODULE ...] [--list] [--sample N] [--only ...]`.
 
 A small AST mutator (no dependency): each mutant changes one operator, constant, comparison,
 keyword argument or list element of one function of a core module, in a *copy* of the repo
