@@ -52,7 +52,9 @@ TARGETS = {
                    "test_anticorrelated_sets_have_exactly_one_feature_when_present[fast]",
                    "test_normal_values_keep_the_set_mask")),
     "grid": ("sweep/grid.py", None,
-             _in(CORE, "test_grid") + _in(ENGINE, "test_chunks_fall_on_block_boundaries",
+             _in(CORE, "test_grid", "test_grid_select_renumbers_its_rows_and_keeps_its_columns")
+             + _in("test_configs.py", "test_the_density_axis_is_converted_once_at_the_config_boundary")
+             + _in(ENGINE, "test_chunks_fall_on_block_boundaries",
                                           "test_models_differing_only_in_importance_lr_or_wd_see_identical_batches") + HAND_LOOP),
     "train": ("sweep/train.py", ["model_key", "data_key", "eval_key", "make_optimizer", "Trainer", "stacked_hyper",
                                  "compile_group", "final_evaluation", "train_grid", "_pad_to", "shard_models"],
@@ -95,7 +97,8 @@ TARGETS = {
                                       "_antipodal_3_2", "_triangle_3_2", "extra_importance", "candidate_solutions",
                                       "phase_diagram", "_fit", "relax", "CANDIDATES"],
                _in(CORE, "test_theory")
-               + _in(THEORY, "test_closed_form_matches_monte_carlo_for_each_candidate_optimum",
+               + _in(THEORY, "test_each_candidate_is_at_least_as_good_as_its_papers_fixed_weights_and_keeps_its_geometry",
+                     "test_closed_form_matches_monte_carlo_for_each_candidate_optimum",
                      "test_pair_candidates_agree_across_shapes", "test_optimised_antipodal_beats_the_hand_solution",
                      "test_phase_diagram_2_1_paper_facts", "test_phase_diagram_3_2_paper_facts",
                      "test_optimal_theory_is_never_above_the_papers", "test_unknown_shape_is_a_clear_error")),

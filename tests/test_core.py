@@ -25,9 +25,10 @@ from tests.conftest import make_config
 # The README's list of keys that "may be a list; every combination is trained at once, in one compiled program".
 README_FUSED = ("seed", "sparsity", "density", "importance.decay", "importance.value", "importance.relative", "optim.lr",
                 "optim.weight_decay")
-# ... and of keys that "change shapes or code" and split a sweep into groups (as table columns).
-README_GROUPS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "importance_kind",
-                 "schedule")
+# ... and of keys that "change shapes or code" and split a sweep into groups (as table columns): model.*, batch_size,
+# steps, data.* (distribution, rng, correlation, set_size), importance.kind, optim.schedule.
+README_GROUPS = ("model_kind", "n_features", "n_hidden", "batch_size", "steps", "distribution", "rng", "correlation",
+                 "set_size", "importance_kind", "schedule")
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -100,6 +101,15 @@ class _Exec:
 class _Cfg:
     def __init__(self, **exec_):
         self.exec = _Exec(**exec_)
+
+
+def test_grid_select_renumbers_its_rows_and_keeps_its_columns():
+    grid = build_grid(make_config(sparsity=[0.0, 0.5, 0.9], seed=[0, 1]))
+    part = grid.select([4, 1])
+    assert list(part.coords.columns) == list(grid.coords.columns)  # no stray "index" column
+    assert list(part.coords.index) == [0, 1]
+    assert part.coords["sparsity"].tolist() == [0.5, 0.5] and part.coords["seed"].tolist() == [1, 0]
+    np.testing.assert_array_equal(part.stream, grid.stream[[4, 1]])
 
 
 def test_final_evaluation():

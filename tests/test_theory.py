@@ -224,3 +224,35 @@ def test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell():
     cells = theory.phase_diagram(2, 1, density, [1.0]).rename(columns={"phase": "phase_optimal", "phases": "phases_optimal"})
     cells["phase"] = ["dedicated", "not_represented", "dedicated", "dedicated", "not_represented", "superposition"]
     assert agreement(cells, "optimal") == pytest.approx(5 / 6)
+
+
+@pytest.mark.parametrize("shape", [(2, 1), (3, 2)])
+def test_each_candidate_is_at_least_as_good_as_its_papers_fixed_weights_and_keeps_its_geometry(shape):
+    """Each optimised candidate contains the paper's fixed weights of that name (unit norms, zero bias), so its
+    optimum is no worse than their exact loss; antipodal pairs stay antiparallel, the n=3 triangle's two other
+    features stay mirror images, and it is no worse than the equilateral triangle (unit norms, zero bias)."""
+    density = np.array([0.9, 0.3, 0.05, 0.05])
+    relative = np.array([0.5, 1.0, 1.0, 3.0])
+    table = theory.candidate_solutions(*shape, density, relative, TheoryConfig(steps=300))
+    importance = theory.extra_importance(shape[0], relative)
+    for paper in theory_paper.PAPER_CANDIDATES[shape]:
+        W = np.broadcast_to(np.asarray(paper.W, np.float64), (len(density), *np.shape(paper.W)))
+        with jax.enable_x64(True):
+            fixed = np.asarray(theory.expected_loss(W, np.zeros((len(density), shape[0])), density, importance))
+        fitted = table[table["candidate"] == paper.name]["loss"].to_numpy()
+        assert np.all(fitted <= fixed + 1e-9), (paper.name, fitted, fixed)
+    pairs = {"antipodal": (0, 1) if shape == (2, 1) else (1, 2), "dedicated_antipodal": (0, 1)}
+    for name, (i, j) in pairs.items():
+        for W in table[table["candidate"] == name]["W"]:
+            if np.linalg.norm(W[:, i]) > 1e-3 and np.linalg.norm(W[:, j]) > 1e-3:
+                assert W[:, i] @ W[:, j] < 0, (name, W)
+    if shape == (3, 2):
+        triangle = table[table["candidate"] == "triangle"]
+        for W in triangle["W"]:
+            np.testing.assert_allclose(W[0, 0], -W[0, 1], atol=1e-9)  # mirror images in the first coordinate
+            np.testing.assert_allclose(W[1, 0], W[1, 1], atol=1e-9)
+        angles = np.radians([90, 210, 330])
+        W = np.broadcast_to(np.stack([np.cos(angles), np.sin(angles)]), (len(density), 2, 3))
+        with jax.enable_x64(True):
+            equilateral = np.asarray(theory.expected_loss(W, np.zeros((len(density), 3)), density, importance))
+        assert np.all(triangle["loss"].to_numpy() <= equilateral + 1e-9)
