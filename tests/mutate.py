@@ -99,6 +99,7 @@ TARGETS = {
                _in(CORE, "test_theory")
                + _in(THEORY, "test_each_candidate_is_at_least_as_good_as_its_papers_fixed_weights_and_keeps_its_geometry",
                      "test_relaxation_finds_the_asymmetric_optimum_a_trained_seed_found",
+                     "test_the_theory_tables_columns_say_what_their_weights_are",
                      "test_closed_form_matches_monte_carlo_for_each_candidate_optimum",
                      "test_pair_candidates_agree_across_shapes", "test_optimised_antipodal_beats_the_hand_solution",
                      "test_phase_diagram_2_1_paper_facts", "test_phase_diagram_3_2_paper_facts",

@@ -268,3 +268,29 @@ def test_relaxation_finds_the_asymmetric_optimum_a_trained_seed_found():
     assert fixed["loss"] == pytest.approx(0.0327770, abs=1e-6)
     assert relaxed["loss"] < 0.0327721  # below the trained seed (docs/analysis.md: 0.0327696)
     assert relaxed["loss"] <= fixed["loss"]
+
+
+@pytest.mark.parametrize("shape", [(2, 1), (3, 2)])
+def test_the_theory_tables_columns_say_what_their_weights_are(shape):
+    """Every column derived from a cell's weights, recomputed by hand from those weights: the loss (the exact
+    loss of W, b), the extra (last) feature's norm and superposition, the relaxation's gain over the chosen
+    candidate; rows numbered 0..cells-1, one per candidate in candidate_solutions."""
+    density, relative = np.array([0.9, 0.1]), np.array([0.5, 2.0])
+    cells = theory.phase_diagram(*shape, density, relative, theory=TheoryConfig(steps=100, relax_steps=50))
+    solutions = theory.candidate_solutions(*shape, density, relative, TheoryConfig(steps=100))
+    assert list(cells.index) == list(range(4)) and list(solutions.index) == list(range(len(solutions)))
+    for table in (cells, solutions):
+        W, b = np.stack(table["W"]), np.stack(table["b"])
+        importance = theory.extra_importance(shape[0], table["relative"].to_numpy())
+        with jax.enable_x64(True):
+            loss = np.asarray(theory.expected_loss(W, b, table["density"].to_numpy(), importance))
+        np.testing.assert_allclose(table["loss"], loss, rtol=1e-7)
+        extra = W[:, :, -1]
+        norm = np.linalg.norm(extra, axis=1)
+        np.testing.assert_allclose(table["extra_norm"], norm, atol=1e-12)
+        others = W[:, :, :-1]
+        hand = [sum((extra[c] / norm[c] @ others[c][:, j]) ** 2 for j in range(shape[0] - 1)) if norm[c] > 0 else 0.0
+                for c in range(len(table))]
+        np.testing.assert_allclose(table["extra_superposition"], hand, atol=1e-12)
+    chosen = [row[f"loss_{row['candidate']}"] for _, row in cells.iterrows()]
+    np.testing.assert_allclose(cells["relaxed_gain"], 1 - cells["loss"] / np.asarray(chosen), atol=1e-12)
