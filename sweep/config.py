@@ -22,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import ListConfig, OmegaConf
 
 MODEL_KINDS = ("relu", "linear", "privileged", "abs")
+HIDDEN_RELU_KINDS = ("privileged", "abs")  # h = ReLU(W x): a privileged hidden basis (abs: untied, trained on |x|)
 DISTRIBUTIONS = ("uniform", "normal", "signed_uniform")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")

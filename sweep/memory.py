@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 
-from sweep.config import ConfigError
+from sweep.config import HIDDEN_RELU_KINDS, ConfigError
 
 BYTES = 4  # float32 / uint32
 JOB_OVERHEAD_S = 2.5  # compile init/steps/eval + write results, per job, on CPU
@@ -28,20 +28,19 @@ MAX_OVERHEAD_FRACTION = 0.1
 DEFAULT_CACHE_BYTES = 32 * 2**20
 
 
-HIDDEN_RELU_KINDS = ("privileged", "abs")  # model kinds that keep a (hidden, batch) activation for the backward pass
-
-
-def bytes_per_model(n_features: int, n_hidden: int, batch_size: int, block: int = 1, hidden_relu: bool = False) -> int:
+def bytes_per_model(n_features: int, n_hidden: int, batch_size: int, block: int = 1, kind: str = "relu") -> int:
     """Peak bytes one model adds to a training step (the batch tensors dominate).
 
     XLA's own memory analysis of the compiled step (temp + arguments + outputs, per model) is
     ~3.5-4.5 batch tensors for n=2..100 when every model draws its own batch, ~3 when blocks of
     `block` models share one (sweep.train). This bound counts 3.5 + 1.5/block batch tensors and 8
     copies of the parameters (params, grads, two Adam moments, updates): 1.1x to 1.5x XLA's figure.
-    With a hidden ReLU (`HIDDEN_RELU_KINDS`) a batch tensor is (n_features + n_hidden) wide: XLA's figure is
-    2.7-4.8 such tensors (measured for n=2..100, m=2..40, m > n included, where n alone undercounts 2.7x).
+    With a hidden ReLU (`kind` in `HIDDEN_RELU_KINDS`, which keep a (hidden, batch) activation for the backward
+    pass) a batch tensor is (n_features + n_hidden) wide: XLA's figure is 2.7-4.8 such tensors (8 models of
+    each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis as in
+    tests/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for m > n.
     """
-    batch = batch_size * (n_features + n_hidden if hidden_relu else n_features)
+    batch = batch_size * (n_features + n_hidden if kind in HIDDEN_RELU_KINDS else n_features)
     params = n_hidden * n_features + n_features
     return BYTES * (batch * (7 * block + 3) // (2 * block) + 8 * params) + 1024
 
@@ -92,9 +91,9 @@ def available_bytes() -> int:
 
 
 def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int, block: int = 1,
-               hidden_relu: bool = False) -> None:
+               kind: str = "relu") -> None:
     """Refuse, before compiling, a job whose model stack cannot fit in memory."""
-    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, hidden_relu)
+    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, kind)
     need, have = n_models * per_model, available_bytes()
     if need > have:
         raise ConfigError(
@@ -110,7 +109,7 @@ def default_cache_bytes() -> int | None:
 
 def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int, budget_bytes: int,
                      cache_bytes: int | None, max_models: int | None = None, block: int = 1,
-                     hidden_relu: bool = False) -> int:
+                     kind: str = "relu") -> int:
     """The most models one job should train.
 
     The memory budget is a hard limit. Under it, a CPU chunk is the larger of the stack that
@@ -118,7 +117,7 @@ def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int
     When it holds at least one block of models sharing a data stream, it is rounded down to whole
     blocks, so that chunks keep sharing.
     """
-    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, hidden_relu)
+    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, kind)
     if per_model > budget_bytes:
         raise ConfigError(f"one model needs {per_model / 2**30:.3g} GB, more than the memory budget "
                          f"{budget_bytes / 2**30:.3g} GB (hydra.sweeper.memory_gb)")

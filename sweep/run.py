@@ -26,7 +26,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationErr
 from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError, code_version, config_fingerprint
 from sweep.grid import build_grid
-from sweep.memory import HIDDEN_RELU_KINDS, available_bytes, bytes_per_model, check_fits
+from sweep.memory import available_bytes, bytes_per_model, check_fits
 from sweep.results import (
     feature_table,
     history_table,
@@ -98,9 +98,9 @@ def dry_run(config: Config, run_dir: Path) -> dict:
     """Print what `run` would do (models, memory, the run dir's state); compile and write nothing."""
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind in HIDDEN_RELU_KINDS)
+               config.model.kind)
     per_model = bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind in HIDDEN_RELU_KINDS)
+               config.model.kind)
     state = ("complete: would be reused" if complete_run(run_dir, config) else
              "has a checkpoint: would resume from it if it matches" if (run_dir / CHECKPOINT).exists() else "would train")
     print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
@@ -126,7 +126,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         return {**summary, "reused": True}
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind in HIDDEN_RELU_KINDS)
+               config.model.kind)
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
     run_dir.mkdir(parents=True, exist_ok=True)

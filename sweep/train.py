@@ -24,7 +24,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from sweep import checkpoint
-from sweep.config import Config, OptimConfig
+from sweep.config import HIDDEN_RELU_KINDS, Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
 from sweep.model import ToyModel, importance_weighted_mse_t, reconstruct
@@ -101,7 +101,7 @@ class Trainer:
     def model(self) -> ToyModel:
         kind = self.cfg.model.kind
         return ToyModel(self.cfg.model.n_features, self.cfg.model.n_hidden, relu=kind != "linear",
-                        hidden_relu=kind in ("privileged", "abs"), untied=kind == "abs")
+                        hidden_relu=kind in HIDDEN_RELU_KINDS, untied=kind == "abs")
 
     def optimizer(self, hyper: Hyper):
         return make_optimizer(hyper.lr, hyper.weight_decay, self.cfg.optim, self.cfg.steps)
@@ -115,7 +115,7 @@ class Trainer:
         """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
         kind = self.cfg.model.kind
         target = jnp.abs(x_t) if kind == "abs" else x_t  # model.kind=abs computes |x| (docs/computation.md)
-        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind in ("privileged", "abs")), target,
+        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind in HIDDEN_RELU_KINDS), target,
                                          importance)
 
     def batch(self, key, stream: Stream):

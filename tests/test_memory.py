@@ -28,7 +28,7 @@ def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size, k
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / models
-    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size, hidden_relu=kind in memory.HIDDEN_RELU_KINDS)
+    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size, kind=kind)
     assert xla <= estimate <= 2 * xla
 
 
@@ -78,7 +78,7 @@ def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_feature
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / len(grid)
-    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8, hidden_relu=kind != "relu")
+    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8, kind=kind)
     assert xla <= estimate <= 2 * xla
 
 
