@@ -32,7 +32,7 @@ import pandas as pd
 import analysis
 from analysis.checks import Fact, check_basic, check_intro, check_more_features_when_sparse, check_phase, check_shrinking_dims
 from analysis.plot import plot_run
-from sweep.config import PRESENTATION_KEYS, run_name
+from sweep.identity import PRESENTATION_KEYS, run_name
 
 ROOT = Path("outputs/paper")
 

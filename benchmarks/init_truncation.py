@@ -2,7 +2,7 @@
 
     python -m benchmarks.init_truncation [--out DIR] [--steps 10000]
 
-The engine initialises W with Flax's xavier_normal (a normal truncated at 2 std, rescaled to std
+The engine initialises W with JAX's (and Flax's) xavier_normal (a normal truncated at 2 std, rescaled to std
 sqrt(2/(m+n))); PyTorch's xavier_normal_ is untruncated. The second run swaps the initializer for the
 untruncated normal with the same std (same seeds, same batches) and the table compares the phase
 agreement with the optimal theory and how many seeds reach the optimum (docs/science.md).
@@ -12,25 +12,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import flax.linen as nn
+import jax
 from omegaconf import OmegaConf
 
 import analysis
 from analysis.phase import agreement, compare
-from sweep import model
+from sweep import kinds
 from sweep.config import build
 from sweep.run import run
 
-
-class _Untruncated:
-    """Stands in for flax.linen inside sweep.model: same module, untruncated xavier_normal."""
-
-    def __getattr__(self, name):
-        return getattr(nn, name)
-
-    class initializers:
-        xavier_normal = staticmethod(lambda: nn.initializers.variance_scaling(1.0, "fan_avg", "normal"))
-        zeros = nn.initializers.zeros
+UNTRUNCATED = jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal")  # stands in for sweep.kinds.XAVIER
 
 
 def train(out: Path, steps: int, untruncated: bool):
@@ -38,12 +29,12 @@ def train(out: Path, steps: int, untruncated: bool):
         "exec": {"progress": False, "plots": False}, "model": {"n_features": 3, "n_hidden": 2},
         "importance": {"kind": "extra", "relative": "${geomspace:0.1,10,12}"}, "sparsity": None,
         "density": "${geomspace:1,0.01,12}", "seed": list(range(10)), "steps": steps})
-    original = model.nn
-    model.nn = _Untruncated() if untruncated else original
+    original = kinds.XAVIER
+    kinds.XAVIER = UNTRUNCATED if untruncated else original
     try:
         run(cfg, out, OmegaConf.to_yaml(cfg))
     finally:
-        model.nn = original
+        kinds.XAVIER = original
     cells = compare(analysis.load(out))
     return (agreement(cells), agreement(cells, "optimal", "majority"), cells["frac_at_optimum"].mean(),
             (cells["frac_at_optimum"] == 0).mean())
@@ -56,7 +47,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print("| init | best seed agrees | majority agrees | seeds at the optimum (mean) | cells with none |")
     print("|---|---|---|---|---|")
-    for name, untruncated in (("truncated (Flax, the engine's)", False), ("untruncated (PyTorch's)", True)):
+    for name, untruncated in (("truncated (JAX/Flax, the engine's)", False), ("untruncated (PyTorch's)", True)):
         best, majority, at_optimum, none = train(args.out / name.split()[0], args.steps, untruncated)
         print(f"| {name} | {best:.1%} | {majority:.1%} | {at_optimum:.1%} | {none:.1%} |", flush=True)
 

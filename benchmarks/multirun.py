@@ -161,7 +161,7 @@ def chunk_scan(n_models: int, steps: int, batch_size: int, sizes: list[int]) -> 
                  sparsity=[float(s) for s in np.linspace(0, 0.99, n_models)], batch_size=batch_size, steps=steps,
                  exec=ExecConfig(log_every=steps, progress=False, checkpoint_every=0))
     grid = build_grid(cfg)
-    per_model = bytes_per_model(5, 2, batch_size)
+    per_model = bytes_per_model(cfg)
     print(f"{n_models} models, n=5, m=2, batch {batch_size}, {steps} steps, {jax.device_count()} device(s)")
     print(f"{'models/chunk':>12} {'chunks':>6} {'stack MB':>9} {'wall s':>8} {'model-steps/s':>14}")
     for size in sizes:

@@ -1,6 +1,6 @@
 """Where a training step's time goes: `python -m benchmarks.profile [--case 20x5x100] [--steps 300]`.
 
-Times, on the same stack as `python -m sweep.bench` (same case syntax, sharded over the host devices),
+Times, on the same stack as `python -m benchmarks.bench` (same case syntax, sharded over the host devices),
 scans of `--steps` steps of:
 
 - `step`: the trainer's whole step (the program `python -m sweep.run` runs);
@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sweep.bench import case_config
+from benchmarks.bench import case_config
 
 
 def _time(fn, repeats: int) -> tuple[float, float]:
@@ -103,7 +103,7 @@ def profile(case: str, steps: int, repeats: int) -> list[tuple[str, float, float
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--case", default="20x5x100", help="as in python -m sweep.bench (default %(default)s)")
+    parser.add_argument("--case", default="20x5x100", help="as in python -m benchmarks.bench (default %(default)s)")
     parser.add_argument("--steps", type=int, default=300, help="steps per timed scan")
     parser.add_argument("--repeats", type=int, default=3, help="timed scans per part; the fastest counts")
     args = parser.parse_args(argv)

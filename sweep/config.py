@@ -8,21 +8,17 @@ and every combination of the grid axes is trained at once in one vmapped program
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib.metadata
-import json
 import math
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import ListConfig, OmegaConf
 
-MODEL_KINDS = ("relu", "linear", "privileged", "abs")
-HIDDEN_RELU_KINDS = ("privileged", "abs")  # h = ReLU(W x): a privileged hidden basis (abs: untied, trained on |x|)
+from sweep.identity import PLACEMENT_KEYS, PRESENTATION_KEYS, run_name
+from sweep.kinds import KINDS
+
+MODEL_KINDS = tuple(KINDS)
 DISTRIBUTIONS = ("uniform", "normal", "signed_uniform")
 CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
@@ -84,8 +80,7 @@ def check_int(key: str, value: Any, low: int) -> None:
 
 @dataclass
 class ModelConfig:
-    kind: str = "relu"  # relu: x' = ReLU(W^T W x + b); linear: x' = W^T W x + b; privileged: x' = ReLU(W^T ReLU(W x) + b)
-    # abs: y' = ReLU(W2 ReLU(W x) + b), untied (W2 is (n, m)), trained on the target |x| (docs/computation.md)
+    kind: str = "relu"  # relu | linear | privileged | abs: what each is, in sweep/kinds.py (KINDS)
     n_features: int = 5  # n
     n_hidden: int = 2  # m
 
@@ -165,21 +160,25 @@ class OptimConfig:
 
 @dataclass
 class ExecConfig:
-    """How the grid is executed; never changes a model's result."""
+    """How the grid is executed and measured. No key here changes a model's trained weights. Three kinds of key:
+    [kept] what is measured or kept besides the weights (the final loss, the loss curve, snapshots): part of the
+    fingerprint (sweep/identity.py); [placement] where a multirun's job sits (PLACEMENT_KEYS); [presentation]
+    never changes a result (PRESENTATION_KEYS): left out of the fingerprint and the run name."""
 
-    log_every: int = 500  # steps per jitted scan call (progress bar / loss-curve resolution)
-    eval_batches: int = 32  # final loss = mean over this many evaluation batches (at least) ...
-    eval_rel_se: float = 0.02  # ... doubled while any finite model's standard error is above this fraction of its loss
-    eval_max_batches: int = 1024  # ... up to this many
-    chunk: int = 0  # which slice of the grid this job trains (set by the fused sweeper)
-    n_chunks: int = 1
-    checkpoint_every: int = 2000  # save the train state every this many steps (0: never)
-    progress: bool = True
-    plots: bool = True  # draw the analysis figures after training
-    dry_run: bool = False  # print the plan (models, jobs, memory, compiled programs); compile and write nothing
-    reuse_other_code: bool = False  # reuse a complete run of this config made by another version of sweep/
-    # keep every model's weights after this many log-spaced steps from 1 to `steps` (snapshots.npz; 0: none): the
-    # learning dynamics (docs/dynamics.md). Never changes a model's result; costs 4 (m n + n) bytes a model a snapshot
+    log_every: int = 500  # [kept] steps per jitted scan call (progress bar / loss-curve resolution)
+    eval_batches: int = 32  # [kept] final loss = mean over this many evaluation batches (at least) ...
+    eval_rel_se: float = 0.02  # [kept] ... doubled while any finite model's standard error is above this fraction of its loss
+    eval_max_batches: int = 1024  # [kept] ... up to this many
+    chunk: int = 0  # [placement] which slice of the grid this job trains (set by the fused sweeper)
+    n_chunks: int = 1  # [placement]
+    checkpoint_every: int = 2000  # [presentation] save the train state every this many steps (0: never)
+    progress: bool = True  # [presentation]
+    plots: bool = True  # [presentation] draw the analysis figures after training
+    dry_run: bool = False  # [presentation] print the plan (models, jobs, memory, programs); compile and write nothing
+    reuse_other_code: bool = False  # [presentation] reuse a complete run of this config made by another sweep/
+    # [kept] keep every model's weights after this many log-spaced steps from 1 to `steps` (snapshots.npz; 0: none):
+    # the learning dynamics (docs/dynamics.md). The weights are the same; the snapshot steps add points to the loss
+    # curve (history.parquet). Costs 4 (m n + n) bytes a model a snapshot (4 (2 m n + n) untied)
     snapshots: int = 0
 
     def __post_init__(self):
@@ -246,9 +245,10 @@ class Config:
             if any(len(set(fs[i:i + k])) > 1 for i in range(0, len(fs), k)):
                 raise ConfigError(f"data.feature_sparsity must be equal within each set of data.set_size={k} features "
                                   f"when data.correlation={self.data.correlation} (a set is zero or not as a whole)")
-        if self.model.kind == "abs" and self.data.distribution == "uniform":
-            raise ConfigError("model.kind=abs computes |x| and needs signed features: set data.distribution=signed_uniform "
-                              "(the paper's U[-1,1]) or normal (with uniform U[0,1] values |x| = x)")
+        if KINDS[self.model.kind].on_abs and self.data.distribution == "uniform":
+            raise ConfigError(f"model.kind={self.model.kind} computes |x| and needs signed features: set "
+                              "data.distribution=signed_uniform (the paper's U[-1,1]) or normal (with uniform U[0,1] "
+                              "values |x| = x)")
         if self.importance.kind == "extra" and self.model.n_features < 2:
             raise ConfigError("importance.kind=extra needs model.n_features >= 2")
 
@@ -263,51 +263,6 @@ class Config:
         if self.density is not None:
             return [float(d) for d in as_list(self.density)]
         return [1.0 - float(s) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
-
-
-# Settings that never change a model's result (left out of the fingerprint and the run name).
-PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")
-# Where a multirun's job sits in the plan (set by the fused sweeper; the job's dir already names it).
-PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
-# Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
-# results), so that a complete run made before them keeps its fingerprint.
-LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "exec.snapshots": 0}
-
-
-def config_fingerprint(config: Config) -> str:
-    """Hash of every setting that determines the results; a run dir holds results of one fingerprint."""
-    tree = OmegaConf.to_container(OmegaConf.structured(config))
-    for key in PRESENTATION_KEYS:
-        section, name = key.split(".")
-        tree[section].pop(name)
-    for key, default in LATER_DEFAULTS.items():
-        section, name = key.split(".")
-        if tree[section][name] == default:
-            tree[section].pop(name)
-    return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@functools.cache
-def code_version() -> str:
-    """'<package version>+<hash of the engine's sources, sweep/*.py>': tells results of other code apart."""
-    try:
-        version = importlib.metadata.version("tms-sweep")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
-    digest = hashlib.sha1()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{version}+{digest.hexdigest()[:12]}"
-
-
-def run_name(override_dirname: str) -> str:
-    """Deterministic run dir name from the command-line overrides, so the same command finds (and
-    resumes or reuses) its own earlier run: 'default' without overrides, else a readable prefix + hash."""
-    if not override_dirname:
-        return "default"
-    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", override_dirname.replace("=", "-"))
-    digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
-    return f"{safe[:60]}-{digest}"
 
 
 def register_configs() -> None:

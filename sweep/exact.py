@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 if TYPE_CHECKING:
+    from sweep.kinds import Kind
     from sweep.shapes import Bias, PerFeature, PerModel, Weights
 
 SMALL = 1e-5  # |G_ij| below this counts as 0 (changes the loss by O(|G_ij|); avoids dividing by ~0)
@@ -124,9 +125,10 @@ def expected_loss(W: Weights, b: Bias, density: PerFeature | PerModel, importanc
     return xp.mean(xp.asarray(importance) * feature_losses(W, b, density), axis=-1)
 
 
-def available(model_kind: str, n_features: int, distribution: str) -> bool:
-    """Is the exact loss computed for this group: ReLU model, uniform values, n_features <= MAX_FEATURES."""
-    return model_kind == "relu" and distribution == "uniform" and n_features <= MAX_FEATURES
+def available(kind: Kind, n_features: int, distribution: str) -> bool:
+    """Is the exact loss computed for this group: a kind with a closed form (the ReLU model; sweep/kinds.py), uniform
+    values, n_features <= MAX_FEATURES."""
+    return kind.exact and distribution == "uniform" and n_features <= MAX_FEATURES
 
 
 def model_losses(W: Weights, b: Bias, density: PerFeature | PerModel, importance: PerFeature) -> np.ndarray:

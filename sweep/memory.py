@@ -19,7 +19,8 @@ import os
 import shutil
 import subprocess
 
-from sweep.config import HIDDEN_RELU_KINDS, ConfigError
+from sweep.config import Config, ConfigError
+from sweep.kinds import KINDS
 
 BYTES = 4  # float32 / uint32
 JOB_OVERHEAD_S = 2.5  # compile init/steps/eval + write results, per job, on CPU
@@ -28,19 +29,22 @@ MAX_OVERHEAD_FRACTION = 0.1
 DEFAULT_CACHE_BYTES = 32 * 2**20
 
 
-def bytes_per_model(n_features: int, n_hidden: int, batch_size: int, block: int = 1, kind: str = "relu") -> int:
-    """Peak bytes one model adds to a training step (the batch tensors dominate).
+def bytes_per_model(cfg: Config, block: int = 1) -> int:
+    """Peak bytes one model of `cfg` adds to a training step (the batch tensors dominate), `block` models sharing
+    each batch.
 
     XLA's own memory analysis of the compiled step (temp + arguments + outputs, per model) is
     ~3.5-4.5 batch tensors for n=2..100 when every model draws its own batch, ~3 when blocks of
     `block` models share one (sweep.train). This bound counts 3.5 + 1.5/block batch tensors and 8
     copies of the parameters (params, grads, two Adam moments, updates): 1.1x to 1.5x XLA's figure.
-    With a hidden ReLU (`kind` in `HIDDEN_RELU_KINDS`, which keep a (hidden, batch) activation for the backward
-    pass) a batch tensor is (n_features + n_hidden) wide: XLA's figure is 2.7-4.8 such tensors (8 models of
-    each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis as in
-    tests/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for m > n.
+    A batch tensor is the kind's `batch_width` rows wide (sweep/kinds.py): with a hidden ReLU, which keeps a
+    (hidden, batch) activation for the backward pass, n_features + n_hidden: XLA's figure is 2.7-4.8 such tensors
+    (8 models of each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis
+    as in tests/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
+    m > n. The parameters are counted as m n + n for every kind (an untied kind's W2 is left out, as it always was).
     """
-    batch = batch_size * (n_features + n_hidden if kind in HIDDEN_RELU_KINDS else n_features)
+    n_features, n_hidden = cfg.model.n_features, cfg.model.n_hidden
+    batch = cfg.batch_size * KINDS[cfg.model.kind].batch_width(n_features, n_hidden)
     params = n_hidden * n_features + n_features
     return BYTES * (batch * (7 * block + 3) // (2 * block) + 8 * params) + 1024
 
@@ -90,15 +94,14 @@ def available_bytes() -> int:
     return sum(gpus) * 3 // 4 if gpus else physical_memory_bytes() * 4 // 5
 
 
-def check_fits(n_models: int, n_features: int, n_hidden: int, batch_size: int, block: int = 1,
-               kind: str = "relu") -> None:
-    """Refuse, before compiling, a job whose model stack cannot fit in memory."""
-    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, kind)
+def check_fits(cfg: Config, n_models: int, block: int = 1) -> None:
+    """Refuse, before compiling, a job of `n_models` models of `cfg` whose stack cannot fit in memory."""
+    per_model = bytes_per_model(cfg, block)
     need, have = n_models * per_model, available_bytes()
     if need > have:
         raise ConfigError(
             f"the grid needs ~{need / 2**30:,.1f} GB ({n_models} models x {per_model / 2**20:,.1f} MB at "
-            f"n_features={n_features}, batch_size={batch_size}) but {have / 2**30:,.1f} GB is available; "
+            f"n_features={cfg.model.n_features}, batch_size={cfg.batch_size}) but {have / 2**30:,.1f} GB is available; "
             f"run it with -m (the fused sweeper splits it into chunks that fit) or lower batch_size")
 
 
@@ -107,17 +110,16 @@ def default_cache_bytes() -> int | None:
     return None if gpu_memory_bytes() else cpu_cache_bytes()
 
 
-def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int, budget_bytes: int,
-                     cache_bytes: int | None, max_models: int | None = None, block: int = 1,
-                     kind: str = "relu") -> int:
-    """The most models one job should train.
+def models_per_chunk(cfg: Config, budget_bytes: int, cache_bytes: int | None, max_models: int | None = None,
+                     block: int = 1) -> int:
+    """The most models of `cfg` one job should train, `block` models sharing each batch.
 
     The memory budget is a hard limit. Under it, a CPU chunk is the larger of the stack that
     fills the cache and the stack whose training time is 1/MAX_OVERHEAD_FRACTION job overheads.
     When it holds at least one block of models sharing a data stream, it is rounded down to whole
     blocks, so that chunks keep sharing.
     """
-    per_model = bytes_per_model(n_features, n_hidden, batch_size, block, kind)
+    per_model = bytes_per_model(cfg, block)
     if per_model > budget_bytes:
         raise ConfigError(f"one model needs {per_model / 2**30:.3g} GB, more than the memory budget "
                          f"{budget_bytes / 2**30:.3g} GB (hydra.sweeper.memory_gb)")
@@ -128,7 +130,7 @@ def models_per_chunk(n_features: int, n_hidden: int, batch_size: int, steps: int
         # 800 456k, 1,200 382k; n=2, m=1: 400 1.39M, 800 1.13M, 1,200 0.67M); others at the whole cache.
         in_cache = (cache_bytes if block == 1 else cache_bytes // 2) // per_model
         amortised = math.ceil(JOB_OVERHEAD_S / MAX_OVERHEAD_FRACTION * CPU_ENTRIES_PER_S
-                              / (steps * batch_size * n_features))
+                              / (cfg.steps * cfg.batch_size * cfg.model.n_features))
         size = min(size, max(in_cache, amortised, 1))
     if max_models is not None:
         size = min(size, max_models)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sweep import exact, metrics
 from sweep.grid import Grid
+from sweep.kinds import KINDS, Params
 
 TABLE = "results.parquet"
 WEIGHTS = "weights.npz"
@@ -36,17 +37,19 @@ def model_status(W, b, final_loss) -> np.ndarray:
 def exact_losses(grid: Grid, W, b) -> np.ndarray:
     """Each model's exact expected loss where it can be computed (sweep/exact.py), else NaN."""
     group = grid.coords.iloc[0] if len(grid) else None
-    if group is None or not exact.available(group["model_kind"], int(group["n_features"]), group["distribution"]) \
+    if group is None or not exact.available(KINDS[group["model_kind"]], int(group["n_features"]), group["distribution"]) \
             or group.get("correlation", "none") != "none":  # the exact loss assumes independent features
         return np.full(len(W), np.nan)
     return exact.model_losses(W, b, grid.density, grid.importance)
 
 
-def feature_table(grid: Grid, W, b, final_loss, loss_se=None, W2=None) -> pd.DataFrame:
-    """One row per model x feature with every grid axis as a column. With W2 (model.kind=abs) W is the model's W1:
-    the per-feature columns are those of W1's columns (the input side), the neuron counts use abs_neuron_features."""
+def feature_table(grid: Grid, params: Params, final_loss, loss_se=None) -> pd.DataFrame:
+    """One row per model x feature with every grid axis as a column, from the stacked parameters of the grid's
+    models ({"W": (G, m, n), "b": (G, n), ...}). For an untied kind W is the model's W1: the per-feature columns are
+    those of W1's columns (the input side); the neuron counts are the kind's (sweep/kinds.py: Kind.neurons)."""
+    W, b = params["W"], params["b"]
     n_models, _, n_features = W.shape
-    inside = metrics.neuron_features(W) if W2 is None else metrics.abs_neuron_features(W, W2)  # (G, m, n)
+    inside = KINDS[grid.coords["model_kind"].iloc[0]].neurons(params) if n_models else np.zeros(W.shape, bool)
     per_model = grid.coords.copy()
     per_model.insert(0, "model_id", np.arange(n_models))
     per_model["stream"] = grid.stream
@@ -98,8 +101,11 @@ def write_atomically(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_yaml: str, summary: dict,
-              W2=None, snapshots: dict | None = None) -> None:
+def write_run(run_dir, table: pd.DataFrame, params: Params, history: pd.DataFrame, config_yaml: str, summary: dict,
+              snapshots: dict | None = None) -> None:
+    """Every file of a run: `params` are the models' stacked parameters (weights.npz: W, b, model_id, then the
+    rest, e.g. an untied kind's W2); `snapshots` the weights kept during training (exec.snapshots)."""
+    W, b, rest = params["W"], params["b"], {k: v for k, v in params.items() if k not in ("W", "b")}
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(run_dir / TABLE, lambda p: table.to_parquet(p, index=False))
@@ -107,7 +113,7 @@ def write_run(run_dir, table: pd.DataFrame, W, b, history: pd.DataFrame, config_
 
     def save_weights(p):
         with open(p, "wb") as f:
-            np.savez(f, W=W, b=b, model_id=np.arange(len(W)), **({} if W2 is None else {"W2": W2}))  # W2: model.kind=abs
+            np.savez(f, W=W, b=b, model_id=np.arange(len(W)), **rest)
 
     write_atomically(run_dir / WEIGHTS, save_weights)
     if snapshots is not None:  # exec.snapshots: the weights after each kept step (sweep/train.py: snapshot_steps)

@@ -24,9 +24,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sweep.checkpoint import CHECKPOINT
-from sweep.config import Config, ConfigError, code_version, config_fingerprint
+from sweep.config import Config, ConfigError
 from sweep.grid import build_grid
+from sweep.identity import code_version, config_fingerprint
 from sweep.memory import available_bytes, bytes_per_model, check_fits
+from sweep.recorder import snapshot_bytes, snapshot_steps
 from sweep.results import (
     feature_table,
     history_table,
@@ -34,7 +36,7 @@ from sweep.results import (
     load_summary,
     write_run,
 )
-from sweep.train import snapshot_bytes, snapshot_steps, train_grid
+from sweep.train import train_grid
 
 log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
@@ -97,10 +99,8 @@ def complete_run(run_dir: Path, config: Config) -> dict | None:
 def dry_run(config: Config, run_dir: Path) -> dict:
     """Print what `run` would do (models, memory, the run dir's state); compile and write nothing."""
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
-    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind)
-    per_model = bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind)
+    check_fits(config, len(grid), grid.block_size())
+    per_model = bytes_per_model(config, grid.block_size())
     state = ("complete: would be reused" if complete_run(run_dir, config) else
              "has a checkpoint: would resume from it if it matches" if (run_dir / CHECKPOINT).exists() else "would train")
     print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
@@ -125,8 +125,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         log.info("already complete, not retrained: %s", run_dir)
         return {**summary, "reused": True}
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
-    check_fits(len(grid), config.model.n_features, config.model.n_hidden, config.batch_size, grid.block_size(),
-               config.model.kind)
+    check_fits(config, len(grid), grid.block_size())
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
              config.model.n_hidden, config.model.kind, config.steps)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +133,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
                         fingerprint=f"{fingerprint}/{code_version()}")
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    table = feature_table(grid, result.W, result.b, result.final_loss, result.final_loss_se, W2=result.W2)
+    table = feature_table(grid, result.params, result.final_loss, result.final_loss_se)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {
@@ -152,8 +151,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "resumed_from_step": result.resumed_from_step,
         "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
     }
-    write_run(run_dir, table, result.W, result.b, history_table(result.history_steps, result.history_loss),
-              config_yaml, summary, W2=result.W2, snapshots=result.snapshots)
+    write_run(run_dir, table, result.params, history_table(result.history_steps, result.history_loss),
+              config_yaml, summary, snapshots=result.snapshots)
     (run_dir / CHECKPOINT).unlink(missing_ok=True)
     log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)

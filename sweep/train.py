@@ -11,7 +11,6 @@ trained alone draws exactly the batches it draws in a block.
 """
 from __future__ import annotations
 
-import time
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,13 +20,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from tqdm.auto import tqdm
 
-from sweep import checkpoint
-from sweep.config import HIDDEN_RELU_KINDS, Config, OptimConfig
+from sweep.config import Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
-from sweep.model import ToyModel, importance_weighted_mse_t, reconstruct
+from sweep.kinds import KINDS, Kind, Params
+from sweep.recorder import Recorder, chunk_plan
 
 if TYPE_CHECKING:
     from sweep.shapes import BatchT, PerFeature
@@ -58,7 +56,7 @@ class Stacked(NamedTuple):
 
 
 class TrainState(NamedTuple):
-    params: dict
+    params: Params
     opt_state: optax.OptState
 
 
@@ -98,25 +96,19 @@ class Trainer:
     cfg: Config
 
     @property
-    def model(self) -> ToyModel:
-        kind = self.cfg.model.kind
-        return ToyModel(self.cfg.model.n_features, self.cfg.model.n_hidden, relu=kind != "linear",
-                        hidden_relu=kind in HIDDEN_RELU_KINDS, untied=kind == "abs")
+    def kind(self) -> Kind:
+        return KINDS[self.cfg.model.kind]
 
     def optimizer(self, hyper: Hyper):
         return make_optimizer(hyper.lr, hyper.weight_decay, self.cfg.optim, self.cfg.steps)
 
     def init(self, hyper: Hyper) -> TrainState:
-        x = jnp.zeros((1, self.cfg.model.n_features))
-        params = self.model.init(jax.random.fold_in(hyper.key, 0), x)["params"]
+        params = self.kind.init(jax.random.fold_in(hyper.key, 0), self.cfg.model.n_features, self.cfg.model.n_hidden)
         return TrainState(params, self.optimizer(hyper).init(params))
 
-    def loss(self, params, x_t: BatchT, importance: PerFeature) -> jax.Array:
-        """x_t: a (features, batch) batch; the model is ToyModel's, evaluated in that layout."""
-        kind = self.cfg.model.kind
-        target = jnp.abs(x_t) if kind == "abs" else x_t  # model.kind=abs computes |x| (docs/computation.md)
-        return importance_weighted_mse_t(reconstruct(params, x_t, kind != "linear", kind in HIDDEN_RELU_KINDS), target,
-                                         importance)
+    def loss(self, params: Params, x_t: BatchT, importance: PerFeature) -> jax.Array:
+        """x_t: a (features, batch) batch."""
+        return self.kind.loss(params, x_t, importance)
 
     def batch(self, key, stream: Stream):
         data = self.cfg.data
@@ -202,8 +194,7 @@ def shard_models(tree, devices):
 
 @dataclass
 class TrainResult:
-    W: np.ndarray  # (G, n_hidden, n_features)
-    b: np.ndarray  # (G, n_features)
+    params: Params  # {"W": (G, m, n), "b": (G, n)}, and "W2": (G, n, m) for an untied kind (sweep/kinds.py)
     final_loss: np.ndarray  # (G,) mean loss over `eval_batches` evaluation batches at the final weights
     history_steps: np.ndarray  # (T,) last step of each logged interval
     history_loss: np.ndarray  # (T, G) mean training loss over each interval
@@ -212,8 +203,15 @@ class TrainResult:
     resumed_from_step: int = 0
     final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
     eval_batches: int = 0  # evaluation batches behind final_loss (the same for every model of the run)
-    W2: np.ndarray | None = None  # (G, n_features, n_hidden): model.kind=abs's output map (W is then its W1)
     snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
+
+    @property
+    def W(self) -> np.ndarray:  # (G, m, n); an untied kind's W1
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray:  # (G, n)
+        return self.params["b"]
 
 
 def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, int]:
@@ -235,42 +233,6 @@ def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> 
         target = min(2 * target, ex.eval_max_batches)
 
 
-def snapshot_steps(steps: int, count: int) -> np.ndarray:
-    """The steps after which exec.snapshots=count keeps the weights: `count` log-spaced integers from 1 to `steps`,
-    both included; rounding merges the first ones, so there are fewer when count is large against log(steps)."""
-    if count == 0:
-        return np.zeros(0, np.int64)
-    return np.unique(np.round(np.geomspace(1, steps, count)).astype(np.int64)) if count > 1 else np.asarray([steps])
-
-
-def snapshot_bytes(cfg: Config) -> int:
-    """Host memory (and snapshots.npz size) of one model's snapshot: float32 parameters, 4 (m n + n) bytes for the
-    tied kinds (4 (2 m n + n) for model.kind=abs)."""
-    x = jnp.zeros((1, cfg.model.n_features))
-    shapes = jax.eval_shape(lambda: Trainer(cfg).model.init(jax.random.PRNGKey(0), x)["params"])
-    return sum(4 * int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))
-
-
-def chunk_plan(cfg: Config, first_step: int) -> list[tuple[int, list[int]]]:
-    """[(first step, lengths of its scans)] from first_step to cfg.steps. Without snapshots: one scan of
-    exec.log_every steps per chunk (the code path every earlier run took). With exec.snapshots the snapshot steps
-    are extra chunk ends and each chunk runs as scans of power-of-two lengths (descending), so the many chunk
-    lengths compile at most log2(log_every) + 1 programs; the steps, and so the weights, are the same."""
-    every, steps = cfg.exec.log_every, cfg.steps
-    if not cfg.exec.snapshots:
-        return [(first, [min(first + every, steps) - first]) for first in range(first_step, steps, every)]
-    ends = sorted({*range(every, steps, every), steps, *snapshot_steps(steps, cfg.exec.snapshots).tolist()})
-    plan, first = [], first_step
-    for end in (e for e in ends if e > first_step):
-        length, scans = end - first, []
-        while length:
-            scans.append(1 << (length.bit_length() - 1))
-            length -= scans[-1]
-        plan.append((first, scans))
-        first = end
-    return plan
-
-
 def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,
                checkpoint_path=None, fingerprint: str = "", block: int | None = None) -> TrainResult:
     """Train every model of `grid` (one compiled group) and return numpy results.
@@ -280,63 +242,30 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
     grid.block_size(); a divisor of it, e.g. 1, draws the same batches more often, for testing).
     """
     devices = jax.devices() if devices is None else devices
-    n_models = len(grid)
     block = grid.block_size() if block is None else block
     assert grid.block_size() % block == 0, (block, grid.block_size())
-    n_streams = n_models // block
-    progress = cfg.exec.progress if progress is None else progress
+    n_models, n_streams = len(grid), len(grid) // block
     init, run_steps, evaluate = compile_group(Trainer(cfg))
-    # (U padded, K, ...) -> (G, ...): drop the padding streams, flatten streams x models in grid order
+    # (U padded, K, ...) <-> (G, ...): drop the padding streams, flatten streams x models in grid order; and back
     unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_streams].reshape(n_models, *a.shape[2:]), tree)  # noqa: E731
     blocked = lambda a: jnp.asarray(a).reshape(n_streams, block, *a.shape[1:])  # noqa: E731
     stacked = shard_models(stacked_hyper(grid, block), devices)
-    start = time.perf_counter()
+    record = Recorder(cfg, n_models, unpad, checkpoint_path, fingerprint, cfg.exec.progress if progress is None else progress)
+    # initialise every model, or take up a checkpoint of this run where it stopped
     state = init(stacked)
-    first_step, history_steps, history_loss, kept = 0, [], [], {}
-    restored = checkpoint.load(checkpoint_path, state, fingerprint) if checkpoint_path else None
-    if restored:
-        saved, first_step, history_steps, history_loss, kept = restored
+    saved = record.resume(state)
+    if saved is not None:
         state = shard_models(jax.tree.map(blocked, saved), devices)
-    kept = {name: list(a) for name, a in kept.items()}  # exec.snapshots: name -> one array per snapshot so far
-    keep_at = set(snapshot_steps(cfg.steps, cfg.exec.snapshots).tolist())
-    last_saved, compile_seconds = first_step, None
-    with tqdm(total=cfg.steps, initial=first_step, unit="step", disable=not progress, desc=f"{n_models} models") as bar:
-        for first, scans in chunk_plan(cfg, first_step):
-            chunk_start, done, pieces = time.perf_counter(), first, []
+    # train: each chunk of the plan is one or more jitted scans of steps, then its bookkeeping
+    with record:
+        for first, scans in chunk_plan(cfg, record.first_step):
+            done, losses = first, []
             for length in scans:
-                state, losses = run_steps(state, stacked, jnp.arange(done, done + length))
-                pieces.append(losses)
+                state, scan_losses = run_steps(state, stacked, jnp.arange(done, done + length))
+                losses.append(scan_losses)
                 done += length
-            pieces = [unpad(losses) for losses in pieces]  # blocks until the chunk is done
-            losses = pieces[0] if len(scans) == 1 else np.average(pieces, axis=0, weights=scans).astype(np.float32)
-            if compile_seconds is None:
-                compile_seconds = time.perf_counter() - start
-            history_steps.append(done - 1)
-            history_loss.append(losses)
-            if done in keep_at:
-                for name, value in {"step": np.int64(done), **unpad(state.params)}.items():
-                    kept.setdefault(name, []).append(value)
-            due = cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every
-            if checkpoint_path and due and done < cfg.steps:
-                checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint,
-                                {name: np.stack(values) for name, values in kept.items()})
-                last_saved = done
-            bar.update(done - first)
-            rate = (done - first) / max(time.perf_counter() - chunk_start, 1e-9)
-            bar.set_postfix(model_steps_per_s=f"{rate * n_models:,.0f}", loss=f"{np.nanmean(losses):.3g}")
+            record.chunk(state, first, done, scans, losses)
+    # evaluate the final weights on fresh batches
     final_loss, final_loss_se, eval_batches = final_evaluation(evaluate, state.params, stacked, cfg, unpad)
-    params = unpad(state.params)
-    return TrainResult(
-        W=params["W"],
-        b=params["b"],
-        final_loss=final_loss,
-        history_steps=np.asarray(history_steps),
-        history_loss=np.stack(history_loss),
-        seconds=time.perf_counter() - start,
-        compile_seconds=compile_seconds or 0.0,
-        resumed_from_step=first_step,
-        final_loss_se=final_loss_se,
-        eval_batches=eval_batches,
-        W2=params.get("W2"),
-        snapshots={name: np.stack(values) for name, values in kept.items()} if cfg.exec.snapshots else None,
-    )
+    return TrainResult(params=unpad(state.params), final_loss=final_loss, final_loss_se=final_loss_se,
+                       eval_batches=eval_batches, **record.result())

@@ -14,6 +14,24 @@ def make_config(**overrides) -> Config:
     return build({"exec": {"progress": False, "plots": False}}, overrides)
 
 
+def flax_init(key, n_features: int, n_hidden: int, untied: bool = False) -> dict:
+    """A model's initial parameters as Flax made them before sweep/kinds.py (the reference the hand-written loops
+    start from): a module declaring W (m, n), b (n,) and, untied, W2 (n, m), Xavier-normal and zeros."""
+    import flax.linen as nn
+    import jax.numpy as jnp
+
+    class Params(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            self.param("W", nn.initializers.xavier_normal(), (n_hidden, n_features))
+            self.param("b", nn.initializers.zeros, (n_features,))
+            if untied:
+                self.param("W2", nn.initializers.xavier_normal(), (n_features, n_hidden))
+            return x
+
+    return dict(Params().init(key, jnp.zeros((1, n_features)))["params"])
+
+
 def run_cli(args, cwd, env_extra=None, timeout=300):
     """`python -m sweep.run ARGS` in a subprocess, as a user would run it."""
     import subprocess

@@ -27,7 +27,8 @@ def write(directory, cfg, weights, biases=None):
     W = np.stack(weights)
     b = np.zeros((len(W), W.shape[2])) if biases is None else np.stack(biases)
     loss = np.linspace(0.01, 0.02, len(W))
-    write_run(directory, feature_table(grid, W, b, loss), W, b, history_table(np.array([0]), loss[None]), "", {})
+    params = {"W": W, "b": b}
+    write_run(directory, feature_table(grid, params, loss), params, history_table(np.array([0]), loss[None]), "", {})
     return directory
 
 

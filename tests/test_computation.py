@@ -9,8 +9,8 @@ import pytest
 from analysis.computation import constant_loss, neuron_summary
 from sweep.data import sample_features
 from sweep.grid import build_grid
+from sweep.kinds import KINDS
 from sweep.metrics import abs_neuron_features, alive_neurons, rescaled
-from sweep.model import ToyModel, reconstruct
 from sweep.train import Trainer, train_grid
 from tests.conftest import make_config
 
@@ -25,11 +25,9 @@ def test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x():
     x = jax.random.uniform(jax.random.key(3), (16, 7), minval=-1, maxval=1)
     expected = jax.nn.relu(jax.nn.relu(x @ W1.T) @ W2.T + b)
     params = {"W": W1, "W2": W2, "b": b}
-    np.testing.assert_allclose(reconstruct(params, x.T, relu=True, hidden_relu=True).T, expected, rtol=1e-6, atol=1e-6)
-    module = ToyModel(7, 3, relu=True, hidden_relu=True, untied=True)
-    np.testing.assert_allclose(module.apply({"params": params}, x), expected, rtol=1e-6, atol=1e-6)
-    # untied: W2 is not W1^T
-    assert not np.allclose(reconstruct({"W": W1, "b": b}, x.T, hidden_relu=True).T, expected)
+    np.testing.assert_allclose(KINDS["abs"].forward(params, x.T).T, expected, rtol=1e-6, atol=1e-6)
+    # untied: W2 is not W1^T (the tied kind with the same hidden ReLU, on the same W1, differs)
+    assert not np.allclose(KINDS["privileged"].forward({"W": W1, "b": b}, x.T).T, expected)
     # the loss: importance-weighted squared error against |x|, mean over batch and features
     cfg = make_config(model={"kind": "abs", "n_features": 7, "n_hidden": 3}, data={"distribution": "signed_uniform"})
     importance = jnp.linspace(1.0, 0.2, 7)
@@ -40,8 +38,7 @@ def test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x():
 def test_init_is_xavier_normal_per_matrix_and_keeps_w():
     """W1 and W2 each Xavier-normal (std sqrt(2/(m+n))), independent draws; W1 is what the tied model would draw."""
     key = jax.random.key(7)
-    untied = ToyModel(40, 10, hidden_relu=True, untied=True).init(key, jnp.zeros((1, 40)))["params"]
-    tied = ToyModel(40, 10).init(key, jnp.zeros((1, 40)))["params"]
+    untied, tied = KINDS["abs"].init(key, 40, 10), KINDS["relu"].init(key, 40, 10)
     assert untied["W2"].shape == (40, 10) and untied["W"].shape == (10, 40)
     np.testing.assert_array_equal(untied["W"], tied["W"])
     for W in (untied["W"], untied["W2"]):
@@ -79,13 +76,13 @@ def test_abs_models_train_fused_as_alone_and_sharded_as_on_one_device():
     cfg = make_config(**ABS, density=[1.0, 0.1], seed=[0, 1], optim={"lr": 1e-2}, **SMALL)
     grid = build_grid(cfg)
     fused = train_grid(cfg, grid)  # the model axis sharded over every local device (2 on the 2-core CPU)
-    assert fused.W.shape == (4, 4, 6) and fused.W2.shape == (4, 6, 4) and np.isfinite(fused.final_loss).all()
+    assert fused.W.shape == (4, 4, 6) and fused.params["W2"].shape == (4, 6, 4) and np.isfinite(fused.final_loss).all()
     for i in (1, 2):
         alone = train_grid(cfg, grid.select([i]), devices=jax.devices()[:1])
         for name in ("W", "W2", "b"):
             np.testing.assert_allclose(getattr(alone, name)[0], getattr(fused, name)[i], atol=1e-5)
         np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[i], rtol=1e-5)
-    assert not np.allclose(fused.W2, np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
+    assert not np.allclose(fused.params["W2"], np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
 
 
 # ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/computation.py)

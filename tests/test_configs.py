@@ -56,7 +56,7 @@ def test_default_config_and_callback():
 
 def test_run_names_ignore_exactly_the_keys_that_do_not_change_results():
     """The YAML's exclude_keys is the Python list (one definition), and a presentation key leaves the run dir alone."""
-    from sweep.config import PLACEMENT_KEYS, PRESENTATION_KEYS
+    from sweep.identity import PLACEMENT_KEYS, PRESENTATION_KEYS
 
     cfg = composed(hydra=True)
     assert list(cfg.hydra.job.config.override_dirname.exclude_keys) == [*PRESENTATION_KEYS, *PLACEMENT_KEYS]
@@ -83,10 +83,10 @@ def test_shape_hints_name_the_declared_letters():
     import typing
 
     import sweep.shapes
-    from sweep import data, exact, metrics, model, train
+    from sweep import data, exact, kinds, metrics, train
 
-    functions = [model.ToyModel.__call__, model.reconstruct, model.importance_weighted_mse,
-                 model.importance_weighted_mse_t, exact.feature_losses, exact.expected_loss, exact.model_losses,
+    functions = [kinds.Kind.forward, kinds.Kind.loss, kinds.Kind.target, kinds.importance_weighted_mse_t,
+                 exact.feature_losses, exact.expected_loss, exact.model_losses,
                  data.sample_features, metrics.feature_norms, metrics.overlaps, metrics.superposition,
                  metrics.interference, metrics.pairwise_angles, metrics.dimensionality, metrics.dimensionality_sum,
                  metrics.dimensions_per_feature, metrics.represented, train.Trainer.loss, train.Trainer.model_step]

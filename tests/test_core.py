@@ -184,20 +184,25 @@ def test_metrics():
 
 
 def test_memory(monkeypatch):
+    from sweep.config import build
+
+    def cfg(n, m, batch_size, steps=10_000):
+        return build({"model": {"n_features": n, "n_hidden": m}, "batch_size": batch_size, "steps": steps})
+
     # 4 bytes x (3.5 + 1.5/block batch tensors + 8 parameter copies) + 1 kB (sweep/memory.py's bound)
-    assert memory.bytes_per_model(5, 2, 1024) == 4 * (5 * 5120 + 8 * 15) + 1024
-    assert memory.bytes_per_model(3, 2, 100, block=4) == 4 * (300 * 31 // 8 + 8 * 9) + 1024
-    per = memory.bytes_per_model(5, 2, 1024)
+    assert memory.bytes_per_model(cfg(5, 2, 1024)) == 4 * (5 * 5120 + 8 * 15) + 1024
+    assert memory.bytes_per_model(cfg(3, 2, 100), block=4) == 4 * (300 * 31 // 8 + 8 * 9) + 1024
+    per = memory.bytes_per_model(cfg(5, 2, 1024))
     monkeypatch.setattr(memory, "available_bytes", lambda: 10 * per)
-    memory.check_fits(10, 5, 2, 1024)  # exactly fits
+    memory.check_fits(cfg(5, 2, 1024), 10)  # exactly fits
     with pytest.raises(ConfigError, match="11 models"):
-        memory.check_fits(11, 5, 2, 1024)
-    assert memory.models_per_chunk(5, 2, 1024, 10**6, per, None) == 1  # the budget holds exactly one
+        memory.check_fits(cfg(5, 2, 1024), 11)
+    assert memory.models_per_chunk(cfg(5, 2, 1024, 10**6), per, None) == 1  # the budget holds exactly one
     # a short run: the cache would allow 10, the overhead rule asks for ceil(2.5 / 0.1 x 1.5e8 / (1000 x 5120)) = 733
-    assert memory.models_per_chunk(5, 2, 1024, 1000, 10**6 * per, 10 * per) == math.ceil(25 * 1.5e8 / (1000 * 5120))
-    block = memory.bytes_per_model(2, 1, 1024, 8)
-    assert memory.models_per_chunk(2, 1, 1024, 10**6, 10**6 * block, 100 * block, block=8) == 48  # half the cache: 50 -> 6 blocks
-    assert memory.models_per_chunk(2, 1, 1024, 10**6, 10**6 * block, 10 * block, block=8) == 5  # less than a block
+    assert memory.models_per_chunk(cfg(5, 2, 1024, 1000), 10**6 * per, 10 * per) == math.ceil(25 * 1.5e8 / (1000 * 5120))
+    block, shared = memory.bytes_per_model(cfg(2, 1, 1024), 8), cfg(2, 1, 1024, 10**6)
+    assert memory.models_per_chunk(shared, 10**6 * block, 100 * block, block=8) == 48  # half the cache: 50 -> 6 blocks
+    assert memory.models_per_chunk(shared, 10**6 * block, 10 * block, block=8) == 5  # less than a block
 
 
 # ----------------------------------------------------------------------------- the sweeper's groups
@@ -396,27 +401,38 @@ def test_theory():
 
 @pytest.mark.parametrize("n, m", [(3, 2), (5, 2)])  # n <= 2m applies W^T W once; n > 2m W^T (W x)
 def test_model(n, m):
-    import jax
     import jax.numpy as jnp
 
-    from sweep.model import ToyModel, importance_weighted_mse, importance_weighted_mse_t, reconstruct
+    from sweep.kinds import KINDS, importance_weighted_mse_t
 
     rng = np.random.default_rng(n)
     W, b, x = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=(7, n))
     params = {"W": jnp.asarray(W, jnp.float32), "b": jnp.asarray(b, jnp.float32)}
     linear = x @ W.T @ W + b  # x' = W^T W x + b, row by row
     relu = np.maximum(linear, 0)
-    np.testing.assert_allclose(ToyModel(n, m).apply({"params": params}, jnp.asarray(x)), relu, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(ToyModel(n, m, relu=False).apply({"params": params}, jnp.asarray(x)), linear, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(reconstruct(params, jnp.asarray(x.T)), relu.T, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(reconstruct(params, jnp.asarray(x.T), relu=False), linear.T, rtol=1e-5, atol=1e-5)
-    init = ToyModel(n, m).init(jax.random.key(0), jnp.zeros((1, n)))["params"]
-    assert init["W"].shape == (m, n) and np.all(np.asarray(init["b"]) == 0)
+    np.testing.assert_allclose(KINDS["relu"].forward(params, jnp.asarray(x.T)), relu.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(KINDS["linear"].forward(params, jnp.asarray(x.T)), linear.T, rtol=1e-5, atol=1e-5)
     importance = rng.uniform(0.1, 2, n)
     loss = np.mean(importance * (x - relu) ** 2)  # mean over batch and features
     weights = jnp.asarray(importance)
-    assert float(importance_weighted_mse(jnp.asarray(relu), jnp.asarray(x), weights)) == pytest.approx(loss, rel=1e-5)
     assert float(importance_weighted_mse_t(jnp.asarray(relu.T), jnp.asarray(x.T), weights)) == pytest.approx(loss, rel=1e-5)
+    assert float(KINDS["relu"].loss(params, jnp.asarray(x.T), weights)) == pytest.approx(loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["relu", "linear", "privileged", "abs"])
+def test_every_kind_initialises_bitwise_as_flax_did(kind):
+    """Runs made before sweep/kinds.py were initialised by Flax: each model still starts from those very weights."""
+    import jax
+
+    from sweep.kinds import KINDS
+    from tests.conftest import flax_init
+
+    for n, m, seed in [(5, 2, 0), (3, 7, 11), (40, 10, 3)]:
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), 12345)
+        ours, reference = KINDS[kind].init(key, n, m), flax_init(key, n, m, untied=KINDS[kind].untied)
+        assert sorted(ours) == sorted(reference) == sorted(["W", "b"] + (["W2"] if kind == "abs" else []))
+        for name in reference:
+            assert ours[name].dtype == reference[name].dtype and np.array_equal(ours[name], reference[name]), name
 
 
 # ----------------------------------------------------------------------------- data layouts

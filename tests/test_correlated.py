@@ -122,7 +122,7 @@ def test_fused_grid_equals_each_model_trained_alone(correlation):
 
 
 def test_the_independent_default_keeps_old_fingerprints():
-    from sweep.config import config_fingerprint
+    from sweep.identity import config_fingerprint
 
     plain, explicit = make_config(), make_config(data={"correlation": "none", "set_size": 1})
     assert config_fingerprint(plain) == config_fingerprint(explicit)

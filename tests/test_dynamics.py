@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 
 from analysis.dynamics import digons, final_levels, jumps, window_starts
-from sweep.config import config_fingerprint
 from sweep.grid import build_grid
+from sweep.identity import config_fingerprint
+from sweep.recorder import chunk_plan, snapshot_bytes, snapshot_steps
 from sweep.results import load_snapshots, load_weights
 from sweep.run import run
-from sweep.train import chunk_plan, snapshot_bytes, snapshot_steps, train_grid
+from sweep.train import train_grid
 from tests.conftest import make_config
 
 TINY = {"model": {"n_features": 6, "n_hidden": 3}, "density": [1.0, 0.1], "seed": [0, 1], "steps": 300,

@@ -42,7 +42,8 @@ def hand_run(tmp_path_factory):
     loss = np.where(grid.coords.seed == 0, 0.01, 0.5)
     steps = np.array([9, 19, 29])
     history = np.array([[0.3, 0.2, 0.1, 0.05], [0.2, 0.1, 0.05, 0.02], [0.1, 0.05, 0.02, 0.01]]) * (1 + np.arange(4))
-    write_run(directory, feature_table(grid, W, b, loss), W, b, history_table(steps, history), "", {"n_models": 4})
+    params = {"W": W, "b": b}
+    write_run(directory, feature_table(grid, params, loss), params, history_table(steps, history), "", {"n_models": 4})
     return directory, grid, W, history
 
 

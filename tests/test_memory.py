@@ -28,26 +28,30 @@ def test_estimate_bounds_xla_memory_analysis(n_features, n_hidden, batch_size, k
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / models
-    estimate = memory.bytes_per_model(n_features, n_hidden, batch_size, kind=kind)
+    estimate = memory.bytes_per_model(cfg)
     assert xla <= estimate <= 2 * xla
 
 
+def sized(n_features: int, n_hidden: int, batch_size: int = 1024, steps: int = 100_000):
+    return make_config(model={"n_features": n_features, "n_hidden": n_hidden}, batch_size=batch_size, steps=steps)
+
+
 def test_chunk_size_limits():
-    per_model = memory.bytes_per_model(5, 2, 1024)
+    per_model = memory.bytes_per_model(sized(5, 2))
     budget, cache = 1000 * per_model, 100 * per_model
     # long runs: the cache decides; a memory budget below that wins; an explicit cap wins over both
-    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, cache) == 100
-    assert memory.models_per_chunk(5, 2, 1024, 100_000, 40 * per_model, cache) == 40
-    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, cache, max_models=7) == 7
+    assert memory.models_per_chunk(sized(5, 2, 1024, 100_000), budget, cache) == 100
+    assert memory.models_per_chunk(sized(5, 2, 1024, 100_000), 40 * per_model, cache) == 40
+    assert memory.models_per_chunk(sized(5, 2, 1024, 100_000), budget, cache, max_models=7) == 7
     # short runs: a chunk must train long enough to pay for its job's overhead
-    short = memory.models_per_chunk(5, 2, 1024, 100, 10**6 * per_model, cache)
+    short = memory.models_per_chunk(sized(5, 2, 1024, 100), 10**6 * per_model, cache)
     train_seconds = short * 100 * 1024 * 5 / memory.CPU_ENTRIES_PER_S
     assert short > 100 and train_seconds >= memory.JOB_OVERHEAD_S / memory.MAX_OVERHEAD_FRACTION
-    assert memory.models_per_chunk(5, 2, 1024, 1, budget, cache) == 1000  # capped by memory
+    assert memory.models_per_chunk(sized(5, 2, 1024, 1), budget, cache) == 1000  # capped by memory
     # no cache limit (GPU): memory only
-    assert memory.models_per_chunk(5, 2, 1024, 100_000, budget, None) == 1000
+    assert memory.models_per_chunk(sized(5, 2, 1024, 100_000), budget, None) == 1000
     with pytest.raises(ConfigError, match="memory_gb"):
-        memory.models_per_chunk(5, 2, 1024, 100, per_model - 1, cache)
+        memory.models_per_chunk(sized(5, 2, 1024, 100), per_model - 1, cache)
 
 
 def test_machine_defaults_are_sane():
@@ -78,13 +82,13 @@ def test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches(n_feature
     if analysis is None:
         pytest.skip("this backend gives no memory analysis")
     xla = (analysis.temp_size_in_bytes + analysis.argument_size_in_bytes + analysis.output_size_in_bytes) / len(grid)
-    estimate = memory.bytes_per_model(n_features, n_hidden, cfg.batch_size, block=8, kind=kind)
+    estimate = memory.bytes_per_model(cfg, block=8)
     assert xla <= estimate <= 2 * xla
 
 
 def test_chunks_are_whole_blocks():
-    per_model = memory.bytes_per_model(3, 2, 1024, 40)
+    per_model = memory.bytes_per_model(sized(3, 2), 40)
     # shared stacks fill half the cache, in whole blocks of 40 where at least one fits
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 2000 * per_model, block=40) == 1000
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 1998 * per_model, block=40) == 960
-    assert memory.models_per_chunk(3, 2, 1024, 100_000, 10**6 * per_model, 60 * per_model, block=40) == 30
+    assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 2000 * per_model, block=40) == 1000
+    assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 1998 * per_model, block=40) == 960
+    assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 60 * per_model, block=40) == 30

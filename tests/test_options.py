@@ -17,9 +17,8 @@ import pytest
 
 from sweep.data import sample_features
 from sweep.grid import build_grid
-from sweep.model import ToyModel
 from sweep.train import data_key, eval_key, model_key, train_grid
-from tests.conftest import make_config
+from tests.conftest import flax_init, make_config
 
 STEPS, BATCH, LOG_EVERY, EVAL_BATCHES = 60, 64, 20, 4
 
@@ -86,8 +85,7 @@ def hand_train(option: dict, cfg, grid, i: int):
     lr, wd = float(coords["lr"]), float(coords["weight_decay"])
     b1, b2, eps = cfg.optim.b1, cfg.optim.b2, cfg.optim.eps
     key = model_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.stream[i]))
-    model = ToyModel(n, cfg.model.n_hidden, relu, hidden_relu=untied, untied=untied)
-    params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, n)))["params"]
+    params = flax_init(jax.random.fold_in(key, 0), n, cfg.model.n_hidden, untied=untied)
     params = {k: params[k] for k in ("W", "W2", "b") if k in params}
     batches = data_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.data_stream[i]))
 
@@ -140,7 +138,7 @@ def test_training_matches_a_hand_written_adamw_loop(name):
         W, b, losses, final, W2 = hand_train(option, cfg, grid, i)
         np.testing.assert_allclose(trained.W[i], W, atol=1e-5, rtol=0)
         if W2 is not None:
-            np.testing.assert_allclose(trained.W2[i], W2, atol=1e-5, rtol=0)
+            np.testing.assert_allclose(trained.params["W2"][i], W2, atol=1e-5, rtol=0)
         np.testing.assert_allclose(trained.b[i], b, atol=1e-5, rtol=0)
         # the logged loss: model i's own mean over each interval of LOG_EVERY steps
         np.testing.assert_allclose(trained.history_loss[:, i], losses.reshape(-1, LOG_EVERY).mean(axis=1), rtol=1e-5)

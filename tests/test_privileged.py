@@ -7,8 +7,8 @@ import pytest
 
 from analysis.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
 from sweep.grid import build_grid
+from sweep.kinds import KINDS
 from sweep.metrics import neuron_features, polysemantic_neurons
-from sweep.model import ToyModel, reconstruct
 from sweep.train import train_grid
 from tests.conftest import make_config
 
@@ -18,12 +18,10 @@ def test_the_privileged_model_is_relu_of_w_transpose_relu_of_w_x():
     b = jax.random.normal(jax.random.key(1), (7,)) * 0.1
     x = jax.random.uniform(jax.random.key(2), (16, 7))
     expected = jax.nn.relu(jax.nn.relu(x @ W.T) @ W + b)
-    out_t = reconstruct({"W": W, "b": b}, x.T, relu=True, hidden_relu=True)
+    out_t = KINDS["privileged"].forward({"W": W, "b": b}, x.T)
     np.testing.assert_allclose(out_t.T, expected, rtol=1e-6, atol=1e-6)
-    module = ToyModel(7, 3, relu=True, hidden_relu=True)
-    np.testing.assert_allclose(module.apply({"params": {"W": W, "b": b}}, x), expected, rtol=1e-6, atol=1e-6)
     # the hidden ReLU matters: the toy model's output differs where W x has negative entries
-    assert not np.allclose(reconstruct({"W": W, "b": b}, x.T).T, expected)
+    assert not np.allclose(KINDS["relu"].forward({"W": W, "b": b}, x.T).T, expected)
 
 
 def test_privileged_models_train_fused_as_alone():

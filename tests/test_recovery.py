@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import analysis
-from sweep.config import ConfigError, code_version
+from sweep.config import ConfigError
 from sweep.grid import build_grid
+from sweep.identity import code_version
 from sweep.run import run
 from sweep.train import train_grid
 from tests.conftest import ROOT, make_config

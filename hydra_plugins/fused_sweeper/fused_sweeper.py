@@ -179,15 +179,12 @@ class FusedSweeper(Sweeper):
                 config = validate(composed)
                 grid = build_grid(config)
                 n_models, block = len(grid), grid.block_size()
-                size = memory.models_per_chunk(config.model.n_features, config.model.n_hidden, config.batch_size,
-                                               config.steps, budget, cache, self.max_models_per_chunk, block,
-                                               config.model.kind)
+                size = memory.models_per_chunk(config, budget, cache, self.max_models_per_chunk, block)
             except ConfigError as error:
                 print(f"config error: {error} (in {' '.join(group_list)})", file=sys.stderr)
                 sys.exit(2)
             self.print_only = self.print_only or config.exec.dry_run
-            per_model = memory.bytes_per_model(config.model.n_features, config.model.n_hidden, config.batch_size, block,
-                                               config.model.kind)
+            per_model = memory.bytes_per_model(config, block)
             group = Group(group_list, n_models, per_model, size, block)
             n_chunks = math.ceil(n_models / size)
             for chunk, (start, stop) in enumerate(grid.chunk_bounds(n_chunks)):

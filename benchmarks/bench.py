@@ -1,7 +1,7 @@
 """Benchmark: model-steps per second, compile time and peak memory of the fused trainer.
 
-    python -m sweep.bench            # the standard table
-    python -m sweep.bench --steps 5000 --cases 20x5x100 3x2x40x40
+    python -m benchmarks.bench            # the standard table
+    python -m benchmarks.bench --steps 5000 --cases 20x5x100 3x2x40x40
 
 A case NxMxG is G seeds of one model (n=N, m=M, sparsity 0.9): nothing shares a data stream. A suffix
 :KIND sets model.kind (e.g. 10x5x352:privileged; :abs also sets data.distribution=signed_uniform),

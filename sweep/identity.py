@@ -1,0 +1,61 @@
+"""A run's identity: which settings make its results (the fingerprint), which code made them (the code version),
+and the dir a command's run lives in (its name), so that the same command finds, resumes or reuses its own run.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omegaconf import OmegaConf
+
+if TYPE_CHECKING:
+    from sweep.config import Config
+
+# Settings that never change a model's result (left out of the fingerprint and the run name).
+PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "exec.dry_run", "exec.reuse_other_code")
+# Where a multirun's job sits in the plan (set by the fused sweeper; the job's dir already names it).
+PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
+# Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
+# results), so that a complete run made before them keeps its fingerprint.
+LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "exec.snapshots": 0}
+
+
+def config_fingerprint(config: Config) -> str:
+    """Hash of every setting that determines the results; a run dir holds results of one fingerprint."""
+    tree = OmegaConf.to_container(OmegaConf.structured(config))
+    for key in PRESENTATION_KEYS:
+        section, name = key.split(".")
+        tree[section].pop(name)
+    for key, default in LATER_DEFAULTS.items():
+        section, name = key.split(".")
+        if tree[section][name] == default:
+            tree[section].pop(name)
+    return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> str:
+    """'<package version>+<hash of the engine's sources, sweep/*.py>': tells results of other code apart."""
+    try:
+        version = importlib.metadata.version("tms-sweep")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{version}+{digest.hexdigest()[:12]}"
+
+
+def run_name(override_dirname: str) -> str:
+    """Deterministic run dir name from the command-line overrides, so the same command finds (and
+    resumes or reuses) its own earlier run: 'default' without overrides, else a readable prefix + hash."""
+    if not override_dirname:
+        return "default"
+    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", override_dirname.replace("=", "-"))
+    digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
+    return f"{safe[:60]}-{digest}"
