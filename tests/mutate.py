@@ -40,7 +40,8 @@ THEORY, CORE = "test_theory.py", "test_core.py"
 HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
 # module -> (file, functions to mutate (None: every function and module-level constant), the fast tests that should kill them)
 TARGETS = {
-    "model": ("sweep/model.py", None, _in(CORE, "test_model")
+    "kinds": ("sweep/kinds.py", None, _in(CORE, "test_model", "test_every_kind_initialises_bitwise_as_flax_did",
+                                          "test_each_kind_decides_its_neurons_its_exact_loss_and_its_memory_width")
               + _in("test_privileged.py", "test_the_privileged_model_is_relu_of_w_transpose_relu_of_w_x")
               + _in("test_computation.py", "test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x") + HAND_LOOP),
     "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
@@ -63,6 +64,12 @@ TARGETS = {
                     "test_block_shared_training_equals_the_unshared_path",
                     "test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_stream")
               + ["tests/test_sharding.py"]),
+    "recorder": ("sweep/recorder.py", None,
+                 ["tests/test_train_bookkeeping.py"]
+                 + _in("test_dynamics.py", "test_snapshot_steps_are_log_spaced_and_end_at_the_last_step",
+                       "test_chunk_plan_without_snapshots_is_one_scan_per_log_interval_and_with_them_ends_at_every_snapshot",
+                       "test_snapshots_leave_every_model_bitwise_unchanged", "test_snapshots_survive_a_resume",
+                       "test_a_run_writes_snapshots_beside_its_results_and_they_change_its_fingerprint")),
     "metrics": ("sweep/metrics.py", ["REPRESENTED_NORM", "feature_norms", "overlaps", "superposition", "interference",
                                      "pairwise_angles", "dimensionality", "dimensions_per_feature", "represented"],
                 _in(ANALYSIS, "test_orthogonal_pair", "test_antipodal_pair", "test_pentagon") + _in(CORE, "test_metrics")

@@ -80,7 +80,7 @@ def test_abs_models_train_fused_as_alone_and_sharded_as_on_one_device():
     for i in (1, 2):
         alone = train_grid(cfg, grid.select([i]), devices=jax.devices()[:1])
         for name in ("W", "W2", "b"):
-            np.testing.assert_allclose(getattr(alone, name)[0], getattr(fused, name)[i], atol=1e-5)
+            np.testing.assert_allclose(alone.params[name][0], fused.params[name][i], atol=1e-5)
         np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[i], rtol=1e-5)
     assert not np.allclose(fused.params["W2"], np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
 

@@ -435,6 +435,29 @@ def test_every_kind_initialises_bitwise_as_flax_did(kind):
             assert ours[name].dtype == reference[name].dtype and np.array_equal(ours[name], reference[name]), name
 
 
+def test_each_kind_decides_its_neurons_its_exact_loss_and_its_memory_width():
+    """What sweep/kinds.py says per kind reaches the table and the memory estimate (nothing else decides it)."""
+    from sweep.config import build
+    from sweep.kinds import KINDS
+    from sweep.results import feature_table
+
+    # neuron 0 reads features 0 and 1 (W_0i = 2, 0.8): the tied rule (W_ji > 0.5) puts both in it; the untied rule
+    # rescales the row by its largest |W1_0i| (2): 0.4 for feature 1, so only feature 0; neuron 1 is empty
+    W, b = np.array([[[2.0, 0.8, 0.0], [0.0, 0.0, 0.0]]]), np.zeros((1, 3))
+    W2 = np.array([[[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]])
+    expected = {"relu": [1, 1, 0], "linear": [1, 1, 0], "privileged": [1, 1, 0], "abs": [1, 0, 0]}
+    for name, neurons in expected.items():
+        signed = {"data": {"distribution": "signed_uniform"}} if KINDS[name].on_abs else {}
+        cfg = build({"model": {"kind": name, "n_features": 3, "n_hidden": 2}, "seed": 0, "sparsity": 0.5}, signed)
+        params = {"W": W, "b": b, **({"W2": W2} if KINDS[name].untied else {})}
+        table = feature_table(build_grid(cfg), params, np.array([0.1]))
+        assert table["neurons"].tolist() == neurons, name
+        assert table["polysemantic_neurons"].iloc[0] == (name != "abs"), name
+        assert np.isfinite(table["exact_loss"]).all() == (name == "relu"), name  # the closed form is the ReLU model's
+        width = 3 + 2 if name in ("privileged", "abs") else 3  # a hidden ReLU keeps its (m, batch) activation
+        assert memory.bytes_per_model(cfg) == 4 * (1024 * width * 10 // 2 + 8 * (2 * 3 + 3)) + 1024, name
+
+
 # ----------------------------------------------------------------------------- data layouts
 
 
