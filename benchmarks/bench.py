@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+import sweep  # noqa: F401 (first: sets the host devices and JAX's compilation cache before JAX starts, as in a run)
+
 DEFAULT_CASES = ["20x5x1", "20x5x100", "20x5x400", "2x1x1600", "2x1x40x40", "3x2x1600", "3x2x40x40"]
 
 

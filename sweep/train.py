@@ -265,7 +265,7 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
                 losses.append(scan_losses)
                 done += length
             record.chunk(state, first, done, scans, losses)
-    # evaluate the final weights on fresh batches
+    # evaluate the final weights on the evaluation batches (a stream of their own)
     final_loss, final_loss_se, eval_batches = final_evaluation(evaluate, state.params, stacked, cfg, unpad)
     return TrainResult(params=unpad(state.params), final_loss=final_loss, final_loss_se=final_loss_se,
                        eval_batches=eval_batches, **record.result())
