@@ -89,6 +89,12 @@ def load_history(path, strict: bool = False) -> pd.DataFrame:
     return _merged(path, results.load_history, strict)
 
 
+def load_snapshots(path, strict: bool = False) -> dict[str, dict]:
+    """{run: {"step": (S,), "model_id": (G,), "W": (S, G, m, n), ...}} of every complete run at or under `path` that kept
+    snapshots (exec.snapshots)."""
+    return _read_each(path, results.load_snapshots, strict)
+
+
 def load_weights(path, strict: bool = False) -> dict[str, dict]:
     """{run: {"W": (G, m, n), "b": (G, n), "model_id": (G,)}, and "W2": (G, n, m) for model.kind=abs} for every complete
     run at or under `path`."""

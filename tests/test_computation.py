@@ -1,12 +1,12 @@
 """model.kind=abs (computation in superposition): y' = ReLU(W2 ReLU(W1 x) + b) against a hand-written forward pass and
 trained on |x|; the signed U[-1, 1] law (data.distribution=signed_uniform); fused == alone == sharded; the paper's
-rescaling and the per-neuron measure on hand-made weights (analysis/computation.py, docs/computation.md)."""
+rescaling and the per-neuron measure on hand-made weights (analysis/neurons.py, docs/experiments/computation.md)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.computation import constant_loss, neuron_summary
+from analysis.neurons import constant_loss, neuron_summary
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.metrics import abs_neuron_features, alive_neurons, rescaled

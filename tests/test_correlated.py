@@ -155,7 +155,7 @@ def at(*degrees, norms=None):
 
 
 def test_pairs_collapsed_split_one_or_ignored():
-    from analysis.correlated import collapse_summary, pair_state
+    from analysis.geometry import collapse_summary, pair_state
 
     r = 1 / np.sqrt(2)
     W = at(10, 15, 90, 200, 0, 0, norms=[r, r, 1, 1, 0.9, 0.1])
@@ -166,7 +166,7 @@ def test_pairs_collapsed_split_one_or_ignored():
 
 
 def test_pca_like_is_an_orthogonal_projection():
-    from analysis.correlated import pca_like, projection_error
+    from analysis.geometry import pca_like, projection_error
 
     triangle = at(0, 0, 120, 120, 240, 240, norms=[np.sqrt(1 / 3)] * 6)  # three collapsed pairs: W W^T = I
     assert projection_error(triangle) < 1e-12 and pca_like(triangle)
@@ -174,7 +174,8 @@ def test_pca_like_is_an_orthogonal_projection():
 
 
 def test_set_geometry_readers():
-    from analysis.correlated import in_regime, set_cosines, side_by_side, within_set_angles
+    from analysis.experiments.correlated_collapse import in_regime
+    from analysis.geometry import set_cosines, side_by_side, within_set_angles
 
     hexagon = at(0, 60, 120, 180, 240, 300)
     assert side_by_side(hexagon) and not side_by_side(at(0, 120, 60, 180, 240, 300))

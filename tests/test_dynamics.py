@@ -4,7 +4,7 @@ readers on hand-made trajectories; the experiment CI-sized and full-size."""
 import numpy as np
 import pytest
 
-from analysis.dynamics import digons, final_levels, jumps, window_starts
+from analysis.experiments.dynamics import digons, final_levels, jumps, window_starts
 from sweep.config import config_fingerprint
 from sweep.grid import build_grid
 from sweep.results import load_snapshots, load_weights

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from analysis.plot import plot_run
+from analysis.figures import plot_run
 from sweep.config import build
 from sweep.run import run
 from tests.conftest import ROOT, run_cli
@@ -118,7 +118,7 @@ def test_dims_per_feature_figure_draws_its_data(tmp_path):
     """The figure's lines hold the table's numbers: m/n, the mean D_i and the mean ||W_i||^2 per density."""
     from analysis import load
     from analysis.config import AnalysisConfig
-    from analysis.plot_sparsity import plot_dims_per_feature
+    from analysis.figures.plot_sparsity import plot_dims_per_feature
 
     train(tmp_path, {"model": {"n_features": 6, "n_hidden": 2}, "sparsity": [0.0, 0.9], "seed": [0, 1], "steps": 150})
     table = load(tmp_path)

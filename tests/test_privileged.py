@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
+from analysis.experiments.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
 from sweep.grid import build_grid
 from sweep.metrics import neuron_features, polysemantic_neurons
 from sweep.model import ToyModel, reconstruct

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis import model_weights
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures.common import (
     STYLE,
     axes_label,
     cell_model,

@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 
 from analysis import phase as phases
 from analysis.config import AnalysisConfig
-from analysis.figure import STYLE, axes_label, log_edges, title, with_run
+from analysis.figures.common import STYLE, axes_label, log_edges, title, with_run
 
 
 def _phase_grid(cells: pd.DataFrame, density, relative, columns) -> np.ndarray:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.aggregate import aggregate
 from analysis.config import AnalysisConfig
-from analysis.figure import REFERENCE_DIMS, log_edges, varying_axes
+from analysis.figures.common import REFERENCE_DIMS, log_edges, varying_axes
 from analysis.phase import PHASE_COLOURS, PHASES, seed_phases
 
 DENSITY_AXIS = "feature density 1 - S"

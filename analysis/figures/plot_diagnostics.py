@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from analysis import model_weights
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures.common import (
     STYLE,
     axes_label,
     cell_model,
