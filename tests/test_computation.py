@@ -88,7 +88,7 @@ def test_abs_models_train_fused_as_alone_and_sharded_as_on_one_device():
     assert not np.allclose(fused.W2, np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
 
 
-# ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/computation.py)
+# ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/neurons.py)
 
 
 def pairs(n: int, scale=None) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +143,7 @@ def test_the_best_constant_output_loss():
     assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
 
 
-# The verdicts of the full-size sweep (docs/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
+# The verdicts of the full-size sweep (docs/experiments/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
 # steps): monosemantic when dense yes (40 of 40; at commit ce08c64, before the one-model step without vmap, 1 neuron held
 # two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
 # density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);

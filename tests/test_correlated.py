@@ -145,7 +145,7 @@ def test_bad_settings_are_refused_in_one_line(overrides, message):
     assert isinstance(cause, ConfigError) and message in str(cause) and "\n" not in str(cause)
 
 
-# ----------------------------------------------------------------------------- reading the weights (analysis/correlated.py)
+# ----------------------------------------------------------------------------- reading the weights (analysis/geometry.py)
 
 
 def at(*degrees, norms=None):
@@ -187,7 +187,7 @@ def test_set_geometry_readers():
     assert not in_regime(0.25, 0.25, 0.5, 3)  # the ends are approximate: left out
 
 
-# The verdicts of the full-size collapse sweep (docs/correlated.md, 2026-12-01): PCA-like >= 0.5 yes; all three
+# The verdicts of the full-size collapse sweep (docs/experiments/correlated.md, 2026-12-01): PCA-like >= 0.5 yes; all three
 # collapsed in (0.25, 0.5) no (density 0.3: two); two in (0.15, 0.2) yes; one in (0.05, 0.15) no (density 0.07:
 # none); none <= 0.05 yes; capacity yes.
 COLLAPSE_VERDICTS = [True, False, True, False, True, True]

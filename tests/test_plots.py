@@ -107,7 +107,7 @@ def test_a_multirun_draws_one_set_of_figures_at_the_end(tmp_path):
     assert not list(sweep_dir.glob("*/figures")), "figures drawn per job"
     stems = {p.stem for p in (sweep_dir / "figures").glob("*.png")}
     assert {"weights_m1", "weights_m2", "dims_per_feature_m1"} <= stems, stems
-    assert (sweep_dir / "report.html").exists() and not list(sweep_dir.glob("*/report.html"))  # analysis/report.py
+    assert (sweep_dir / "report.html").exists() and not list(sweep_dir.glob("*/report.html"))  # analysis/report/page.py
     off = run_cli(["-m", "model.n_hidden=1", "sparsity=0,0.9", "steps=100", "exec.log_every=50", "batch_size=64",
                    "exec.progress=false", "exec.plots=false", f"hydra.sweep.dir={tmp_path / 'off'}"], cwd=ROOT)
     assert off.returncode == 0, off.stderr

@@ -5,7 +5,7 @@ origin to each; (2) W^T W (the blog's W W^T: its W is our W transposed, one row 
 bias b; (4) the signed interference score Σ_{j≠i} W_i·W_j; (5) the angle between every pair W_i, W_j
 in degrees (90 = orthogonal; blank for a feature of norm < 0.01, which has no direction).
 `plot_diagnostics` draws the lowest-loss seed of each cell of a run;
-`draw_diagnostics` draws any list of models (the blog experiment's own figures, analysis/blog.py).
+`draw_diagnostics` draws any list of models (the blog experiment's own figures, analysis/experiments/blog.py).
 """
 from __future__ import annotations
 

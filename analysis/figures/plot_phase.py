@@ -1,7 +1,7 @@
 """The phase figure: seeds averaged | best seed | the paper's theory | the optimal theory.
 
 It draws the per-cell table that analysis/phase.py computes (`phase_cells`, stored beside the run
-as phase_cells*.parquet by analysis/plot.py); nothing is recomputed here.
+as phase_cells*.parquet by analysis/figures/__init__.py: plot_run); nothing is recomputed here.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from analysis.figures.common import (
 
 def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig()):
     """Per density (columns) and other axes (rows): W^T W, the bias, and ||W_i|| bars coloured by superposition.
-    None for model.kind=abs (untied: W^T W is not its map; its figure is analysis/computation.py's `neurons`)."""
+    None for model.kind=abs (untied: W^T W is not its map; its figure is analysis/figures/neurons.py's)."""
     table = with_run(table)
     n = int(table["n_features"].iloc[0])
     if n > config.max_features_heatmap or (table["model_kind"] == "abs").any():

@@ -1,4 +1,4 @@
-"""The report page's interactive Plotly figures (analysis/report.py embeds them): the phase diagram
+"""The report page's interactive Plotly figures (analysis/report/page.py embeds them): the phase diagram
 beside both theories with each cell's seeds, and dimensions per feature over density."""
 from __future__ import annotations
 
