@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.aggregate import select_seeds
 from analysis.config import AnalysisConfig
-from analysis.figures.common import save
+from analysis.figures.common import save, with_run
 from analysis.figures.plot_diagnostics import plot_diagnostics
 from analysis.figures.plot_phase import phase_cells, plot_phase
 from analysis.figures.plot_sparsity import (
@@ -74,13 +75,15 @@ def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
             table_path = root / f"{PHASE_CELLS}{suffix}.parquet"
             write_atomically(table_path, lambda p, c=cells: c.to_parquet(p, index=False))
             paths += [table_path, *save(plot_phase(cells, group, config), out, f"phase{suffix}", config.formats)]
+        group = with_run(group)
+        best, marked = select_seeds(group, "best"), select_seeds(group, config.rule)  # picked once for every figure
         drawn = {
-            "weights": plot_weights(group, weights, config),
-            "geometry": plot_geometry(group, weights, config),
-            "dims_per_feature": plot_dims_per_feature(group, config),
-            "dimensionality": plot_dimensionality(group, config),
+            "weights": plot_weights(group, weights, config, best),
+            "geometry": plot_geometry(group, weights, config, best),
+            "dims_per_feature": plot_dims_per_feature(group, config, marked),
+            "dimensionality": plot_dimensionality(group, config, marked),
             "loss_curves": plot_loss_curves(group, group_history, config),
-            "diagnostics": plot_diagnostics(group, weights, config),
+            "diagnostics": plot_diagnostics(group, weights, config, best),
         }
         for name, fig in drawn.items():
             if fig is not None:

@@ -129,14 +129,14 @@ def draw_diagnostics(models: list[tuple[str, np.ndarray, np.ndarray]], suptitle:
     return fig
 
 
-def plot_diagnostics(table: pd.DataFrame, weights: dict, config: AnalysisConfig | None = None):
+def plot_diagnostics(table: pd.DataFrame, weights: dict, config: AnalysisConfig | None = None, best=None):
     """The five diagnostics of the lowest-loss seed of each cell (density x other varying axes, one row each)."""
     config = config or AnalysisConfig()
     table = with_run(table)
     n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
     if n > MAX_FEATURES or m > MAX_HIDDEN or (table["model_kind"] == "abs").any():  # they read the tied model's W^T W
         return None
-    models, axes, densities, combos = representatives(table, config)
+    models, axes, densities, combos = representatives(table, config, best)
     rows = []
     for combo in combos:
         for density in densities:
