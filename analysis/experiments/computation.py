@@ -17,7 +17,7 @@ from analysis.neurons import describe, neuron_summary
 from analysis.run import Run
 
 PRESETS = (Preset("computation", ("neurons",), findings=True),)
-SOURCE = f"{PAPER}, section 'Computation in Superposition'"
+SOURCE = f"{PAPER}, section 'Computation in superposition'"
 TOP_DEDICATED = 3  # "the most important features' neurons stay monosemantic": features 0..2 (importance >= 0.64)
 MAX_DROP = 2  # "increasingly polysemantic": the polysemantic neurons never fall by more than this to a sparser density
 SPARSEST_POLY = 0.5  # ... and more than this fraction of the m neurons are polysemantic at the sparsest density
@@ -69,11 +69,13 @@ CLAIMS = (
           "no polysemantic neuron at all (in a neuron: rescaled |W1_ji| > 0.5, analysis/neurons.py)", monosemantic_when_dense),
     Claim(f"increasingly polysemantic as S grows: polysemantic neurons never fall by more than {MAX_DROP} from one density "
           f"to the next sparser, and more than {SPARSEST_POLY:.0%} of the {{m}} neurons at 1-S={{sparsest:g}}",
-          "paraphrase: as sparsity grows the neurons become increasingly polysemantic", SOURCE,
+          "paraphrase: as sparsity grows the neurons become \"increasingly polysemantic\" (the phrase as this "
+          "code quoted it before)", SOURCE,
           f"a fall of at most {MAX_DROP} neurons between neighbouring densities (seed noise), and a majority polysemantic "
           "at the sparsest", increasingly_polysemantic),
     Claim(f"the most important features (0..{TOP_DEDICATED - 1}) stay dedicated (every neuron they are in monosemantic) "
-          "at every density", "paraphrase: the most important features keep monosemantic neurons", SOURCE,
+          "at every density", "paraphrase: \"the most important features' neurons stay monosemantic\" (as this code quoted it "
+          "before)", SOURCE,
           f"features 0..{TOP_DEDICATED - 1} (importance >= 0.64), a prefix of the importance order", important_dedicated),
     Claim("1-S={sparsest:g}: more features in neurons than the m/2 = {half} of a model with a pair per feature "
           "(computation in superposition)", "paraphrase: sparse, the model computes more features than it has neuron pairs",

@@ -1,5 +1,5 @@
 """Computation in superposition, the demo (`python -m analysis.paper computation_demo`: n=3, m=6, dense; the paper's
-section 'Computation in Superposition'; docs/experiments/computation.md):
+section 'Computation in superposition'; docs/experiments/computation.md):
 y' = ReLU(W2 ReLU(W1 x) + b) (model.kind=abs, untied) trained on |x|, x_i = 0 with probability S else U[-1, 1]
 (data.distribution=signed_uniform). The per-neuron reading (in a neuron, alive, dedicated, a +/- pair):
 analysis/neurons.py. Every threshold below was fixed before the full-size runs; checks use the lowest-loss seed of each
@@ -19,7 +19,7 @@ from analysis.run import Run
 from sweep.metrics import IN_NEURON
 
 PRESETS = (Preset("computation_demo", ("neurons",)),)
-SOURCE = f"{PAPER}, section 'Computation in Superposition'"
+SOURCE = f"{PAPER}, section 'Computation in superposition'"
 NEAR_ZERO = 0.1  # every other rescaled weight |W1_jk| of a pair's neuron is below this ("near zero")
 DEMO_LOSS = 0.01  # the loss is below this fraction of the best constant output's (it computes |x|)
 

@@ -17,7 +17,7 @@ from analysis.geometry import angular_gaps, side_by_side, within_set_angles
 from analysis.run import Run
 
 PRESETS = (Preset("correlated", ("sets",)),)
-SOURCE = f"{PAPER}, the section on correlated and anticorrelated features (Non-Uniform Superposition)"
+SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
 ORTHOGONAL_DEG = 15.0  # "orthogonal": 90 +- this
 ANTIPODAL_DEG = 20.0  # "antipodal": at least 180 - this apart
 GAP_DEG = 15.0  # a hexagon: every gap between neighbouring directions 60 +- this

@@ -8,7 +8,7 @@ from analysis.geometry import set_cosines
 from analysis.run import Run
 
 PRESETS = (Preset("correlated_bases", ("weights",)),)
-SOURCE = f"{PAPER}, the section on correlated and anticorrelated features (Non-Uniform Superposition)"
+SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
 LOCAL_BASIS_COS = 0.1  # a local orthogonal basis: every pair of a set within |cos| <= this
 
 

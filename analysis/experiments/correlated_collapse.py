@@ -18,7 +18,7 @@ from analysis.geometry import PCA_TOLERANCE, collapse_summary, projection_error
 from analysis.run import Run
 
 PRESETS = (Preset("correlated_collapse", ("collapse",), findings=True),)
-SOURCE = f"{PAPER}, the section on correlated and anticorrelated features (Non-Uniform Superposition)"
+SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
 # The paper's collapse regimes: (lowest density, highest density, collapsed pairs); None: "PCA-like".
 REGIMES = ((0.5, 1.0, None), (0.25, 0.5, 3), (0.15, 0.2, 2), (0.05, 0.15, 1), (0.0, 0.05, 0))
 WHAT = {3: "all 3 sets collapsed", 2: "two sets collapsed", 1: "one set collapsed",

@@ -28,7 +28,7 @@ from sweep.metrics import dimensionality
 
 # The paper's learning-dynamics claim (jumps between D_i levels, the loss dropping at them): a FAIL is a finding
 PRESETS = (Preset("dynamics", ("dynamics",), findings=True),)
-SOURCE = f"{PAPER}, section 'Superposition and Learning Dynamics'"
+SOURCE = f"{PAPER}, section 'Learning dynamics'"
 LEVELS = (0.0, 0.5, 1.0)
 LEVEL_TOL = 0.05  # at a level: |D_i - level| <= this
 WINDOW = 4  # a jump happens within steps [t / WINDOW, t]
@@ -135,9 +135,11 @@ CLAIMS = (
           "digons (antipodal pairs, D_i = 1/2)", SOURCE, f"within {LEVEL_TOL} of a level (training noise); antipodal: "
           f"cosine < {ANTIPODAL}", end_in_digons),
     Claim(f"D_i jumps: in every seed at least half of the {{n}} features change D_i by >= {JUMP} within a factor "
-          f"{WINDOW} of steps and end at a level", "paraphrase: features move between dimensionality levels in sudden "
-          "jumps", SOURCE, f"a change >= {JUMP} within a factor {WINDOW} of steps (0.6 decades), in at least half the "
-          "features of every seed", features_jump),
+          f"{WINDOW} of steps and end at a level",
+          "paraphrase: D_i jumps between levels (\"energy levels\", the paper's phrase as docs/experiments/dynamics.md "
+          "quotes it)", SOURCE,
+          f"a change >= {JUMP} within a factor {WINDOW} of steps (0.6 decades), in at least half the features of every seed",
+          features_jump),
     Claim(f"the loss drops at the jumps: median relative loss drop over the jumps' windows >= {DROP_AT_JUMPS:.0%} and "
           f"over the quiet windows (every D_i within {QUIET}) <= {DROP_WHEN_QUIET:.0%}",
           "paraphrase: the loss curve drops where the features jump, and is flat between", SOURCE,

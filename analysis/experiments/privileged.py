@@ -24,7 +24,7 @@ from sweep.metrics import IN_NEURON, neuron_features, superposition
 
 # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding
 PRESETS = (Preset("privileged", ("privileged",), findings=True),)
-SOURCE = f"{PAPER}, section 'Superposition in a Privileged Basis'"
+SOURCE = f"{PAPER}, section 'Superposition in a privileged basis'"
 # The paper's regimes (1-S): (lowest, highest, what)
 DEDICATED, EIGHT_POLY, PAIRS = "dedicated", "eight_poly", "pairs"
 REGIMES = ((0.5, 1.0, DEDICATED), (0.05, 0.08, EIGHT_POLY), (0.0, 0.04, PAIRS))
