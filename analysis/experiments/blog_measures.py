@@ -23,7 +23,6 @@ DISCARDS = 0.9  # "the ReLU discards" interference: it zeroes at least this shar
 SAMPLES = 8192  # data drawn to measure what the ReLU discards
 
 
-
 @dataclass
 class Model:
     W: np.ndarray  # (m, n)

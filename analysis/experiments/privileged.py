@@ -53,8 +53,6 @@ def verdict(s: dict, what: str, m: int) -> bool:
     return bool((s["per_feature"] == 2).all())  # PAIRS: every feature in exactly two neurons
 
 
-
-
 def regime(run: Run, low: float, high: float, what: str) -> Verdict | None:
     """Every density of the run inside [low, high] (lowest-loss seed): the regime's `verdict`."""
     models = run.best.sort_values("density", ascending=False)
