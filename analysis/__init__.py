@@ -4,6 +4,11 @@ Everything here reads what `python -m sweep.run` saved (tables, weights, loss hi
 retrains. A *run dir* holds one run (summary.json marks it complete); a multirun dir holds
 several, possibly nested. `load(path)` merges every complete run at or under `path`; a run whose
 files cannot be read is reported (path and reason) and left out, or stops the load with `strict=True`.
+
+The package is in wings whose imports point one way (tests/test_layout.py): compute at this level (load, run.py,
+aggregate, classify, phase, both theories, geometry, neurons), figures/ (draws what compute made), report/ (the HTML
+page) and experiments/ (one module per experiment); the CLIs (plot.py, report/__main__.py, paper.py) and the Hydra
+callback (callbacks.py) sit above them.
 """
 from __future__ import annotations
 
@@ -87,6 +92,12 @@ def load(path, strict: bool = False) -> pd.DataFrame:
 def load_history(path, strict: bool = False) -> pd.DataFrame:
     """Loss history (run, model_id, step, loss) of every complete run at or under `path`."""
     return _merged(path, results.load_history, strict)
+
+
+def load_snapshots(path, strict: bool = False) -> dict[str, dict]:
+    """{run: {"step": (S,), "model_id": (G,), "W": (S, G, m, n), ...}} of every complete run at or under `path` that kept
+    snapshots (exec.snapshots)."""
+    return _read_each(path, results.load_snapshots, strict)
 
 
 def load_weights(path, strict: bool = False) -> dict[str, dict]:

@@ -61,13 +61,14 @@ def select_seeds(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
     return out
 
 
-def aggregate(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
+def aggregate(table: pd.DataFrame, rule: str = "paper", marked: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cell x feature: every metric averaged over the seeds `rule` keeps.
 
     Adds n_seeds (seeds used), n_trained (seeds in the cell, diverged included), seeds (the
     used seeds, e.g. "0,2") and rule. `represented` becomes the fraction of used seeds.
+    `marked`: `select_seeds(table, rule)` when the caller has it already (the seeds are then not picked again).
     """
-    marked = select_seeds(table, rule)
+    marked = select_seeds(table, rule) if marked is None else marked
     keys = cell_columns(table)
     metrics = [c for c in (*MODEL_METRICS, *FEATURE_METRICS) if c in table.columns]
     used = marked[marked["used"]].copy()

@@ -19,12 +19,12 @@ log = logging.getLogger(__name__)
 
 def _draw(directory: Path) -> None:
     from analysis import NoRunsError
-    from analysis.plot import plot_run
+    from analysis.figures import plot_run
     from analysis.report import write_report
 
     try:
         paths = plot_run(directory)
-        report = write_report(directory)  # analysis/report.py: one self-contained page, from the tables just drawn
+        report = write_report(directory)  # analysis/report/: one self-contained page, from the tables just drawn
     except NoRunsError as error:  # e.g. every job failed its config check
         log.warning("no figures: %s", error)
         return

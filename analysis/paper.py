@@ -7,15 +7,15 @@
 
 Each experiment is `python -m sweep.run -m experiment=NAME` (conf/experiment/NAME.yaml) into
 outputs/paper/NAME (a suffix names any extra overrides), then `analysis.plot` draws its figures
-into outputs/paper/NAME/figures/ and the checks below print PASS/FAIL; the exit status is 1 if a
-check fails. `--gallery DIR` copies the headline PNGs into DIR (the README's gallery) and records
-what was measured (date, machine, command, times, every check) in DIR/RESULTS.md.
+into outputs/paper/NAME/figures/, the experiment's module (analysis/experiments/) draws its own and
+its checks print PASS/FAIL; the exit status is 1 if a check fails. `--gallery DIR` copies the
+headline PNGs into DIR (the README's gallery) and records what was measured (date, machine, command,
+times, every check) in DIR/RESULTS.md.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import json
 import os
 import platform
@@ -23,68 +23,16 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import pandas as pd
-
-import analysis
-from analysis.checks import Fact, check_basic, check_intro, check_more_features_when_sparse, check_phase, check_shrinking_dims
-from analysis.plot import plot_run
+from analysis.experiments import EXPERIMENTS, Experiment
+from analysis.experiments.claims import Fact
+from analysis.figures import plot_run
+from analysis.run import Run
 from sweep.identity import PRESENTATION_KEYS, run_name
 
+__all__ = ["EXPERIMENTS", "Experiment", "Fact", "reproduce", "record", "results_table", "main"]
 ROOT = Path("outputs/paper")
-
-
-def _later(module: str, name: str) -> Callable:
-    """module.name, imported at the first call: an experiment's own module loads only when it runs."""
-
-    def call(*args, **kwargs):
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    call.__name__ = f"{module}.{name}"
-    return call
-
-
-@dataclass
-class Experiment:
-    check: Callable[[Path, pd.DataFrame], list[Fact]]
-    gallery: tuple  # figure names to copy into the gallery
-    figures: Callable[[Path], list[Path]] | None = None  # the experiment's own figures, beside plot_run's
-    findings: bool = False  # a FAIL is a finding about someone's claim (the blog's), not a broken run: exit 0
-
-
-EXPERIMENTS = {
-    "intro": Experiment(check_intro, ("geometry", "weights")),
-    "basic": Experiment(check_basic, ("weights_linear", "weights_relu")),
-    "basic_large": Experiment(check_basic, ("weights_linear", "weights_relu")),
-    "phase_n2": Experiment(check_phase(0.98), ("phase",)),
-    "phase_n3": Experiment(check_phase(0.97), ("phase",)),
-    "geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
-    "notebook_intro": Experiment(check_more_features_when_sparse, ("geometry",)),
-    "notebook_sparsity": Experiment(check_more_features_when_sparse, ("weights", "dims_per_feature")),
-    "notebook_geometry": Experiment(check_shrinking_dims, ("dims_per_feature", "dimensionality")),
-    "blog": Experiment(_later("analysis.blog", "check"), ("reproduced", "seeds"), _later("analysis.blog", "figures"),
-                       findings=True),
-    "correlated": Experiment(_later("analysis.correlated", "check"), ("sets",), _later("analysis.correlated", "figures")),
-    # The collapse regimes' ends are the paper's approximate claims: a FAIL there is a finding (docs/correlated.md)
-    "correlated_collapse": Experiment(_later("analysis.correlated", "check_collapse"), ("collapse",),
-                                      _later("analysis.correlated", "collapse_figures"), findings=True),
-    "correlated_bases": Experiment(_later("analysis.correlated", "check_bases"), ("weights",)),
-    # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding (docs/privileged.md)
-    "privileged": Experiment(_later("analysis.privileged", "check"), ("privileged",), _later("analysis.privileged", "figures"),
-                             findings=True),
-    # The paper's learning-dynamics claim (jumps between D_i levels, the loss dropping at them): a FAIL is a finding
-    "dynamics": Experiment(_later("analysis.dynamics", "check"), ("dynamics",), _later("analysis.dynamics", "figures"),
-                           findings=True),
-    "computation_demo": Experiment(_later("analysis.computation", "check_demo"), ("neurons",),
-                                   _later("analysis.computation", "figures")),
-    # The paper's qualitative claims over density, read through thresholds fixed beforehand: a FAIL is a finding
-    # (docs/computation.md)
-    "computation": Experiment(_later("analysis.computation", "check"), ("neurons",), _later("analysis.computation", "figures"),
-                              findings=True),
-}
 
 
 def experiment_dir(name: str, overrides: list[str], root: Path = ROOT) -> Path:
@@ -111,10 +59,9 @@ def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: 
               progress: bool = True, directory: Path | None = None) -> tuple[Path, list[Fact]]:
     directory = directory or experiment_dir(name, list(overrides), root)
     train(name, list(overrides), directory, progress)
-    figures = plot_run(directory)
-    if EXPERIMENTS[name].figures is not None:
-        figures += EXPERIMENTS[name].figures(directory)
-    facts = EXPERIMENTS[name].check(directory, analysis.load(directory))
+    experiment, run = EXPERIMENTS[name], Run(directory, name)  # read once, for the figures and the checks
+    figures = plot_run(run) + experiment.figures(run)
+    facts = experiment.check(run)
     (directory / "checks.json").write_text(json.dumps([f.__dict__ for f in facts], indent=2, default=bool))
     if gallery is not None:
         gallery.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 The paper's colours: white = not learned, blue = dedicated dimension, red = superposition.
 A phase is read from the extra feature's norm ||W_extra|| and its superposition
-sum_{j != extra} (W_extra_hat . W_j)^2 with the thresholds of PhaseConfig (analysis/config.py).
+sum_{j != extra} (W_extra_hat . W_j)^2 with the thresholds of PhaseConfig (analysis/classify.py: classify).
 
 Computed once, as tables (figures only draw them):
 - `seed_phases`: every trained model's extra feature, classified (seeds are bimodal: never average
@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.aggregate import cell_columns, ranking_loss, select_seeds
+from analysis.classify import PHASES, classify
 from analysis.config import PhaseConfig, TheoryConfig
-from sweep import metrics
 
-PHASES = ("not_represented", "dedicated", "superposition")
 WHITE, BLUE, RED = np.array([1.0, 1.0, 1.0]), np.array([0.16, 0.37, 0.80]), np.array([0.84, 0.15, 0.16])
 PHASE_COLOURS = {"not_represented": WHITE, "dedicated": BLUE, "superposition": RED}
 # n_features, n_hidden of the paper's phase-change experiments (the theory covers these)
@@ -31,13 +30,7 @@ PHASE_SHAPES = ((2, 1), (3, 2))
 COLOUR_COLUMNS = ("colour_r", "colour_g", "colour_b")
 THEORIES = ("paper", "optimal")
 AT_OPTIMUM = 0.01  # a seed whose exact loss is within 1% of the optimal theory's loss "reaches the optimum"
-
-
-def classify(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
-    """'not_represented' if norm <= config.norm, else 'superposition' if superposition > config.superposition,
-    else 'dedicated'."""
-    norm, superposition = np.asarray(norm, np.float64), np.asarray(superposition, np.float64)
-    return np.where(norm <= config.norm, PHASES[0], np.where(superposition > config.superposition, PHASES[2], PHASES[1]))
+PHASE_CELLS = "phase_cells"  # <dir>/phase_cells[_suffix].parquet: `compare` of a run, stored by analysis.figures.plot_run
 
 
 def colour(norm, superposition, config: PhaseConfig = PhaseConfig()) -> np.ndarray:
@@ -102,22 +95,6 @@ def _majority(fractions: pd.DataFrame, best_phase: pd.Series) -> np.ndarray:
     best = np.array([[p == phase for phase in PHASES] for p in best_phase])
     pick = np.where((tied & best).any(axis=1), np.argmax(tied & best, axis=1), np.argmax(tied, axis=1))
     return np.asarray(PHASES, dtype=object)[pick]
-
-
-def tied_phases(W, relative, config: PhaseConfig = PhaseConfig()) -> tuple[np.ndarray, list[str]]:
-    """(phase, phases) of the extra (last) feature of each theoretical optimum W (cells, m, n).
-
-    At relative importance 1 every feature has importance 1, so relabelling features leaves the loss
-    unchanged and an optimum and its mirror images tie (n=2, dense: one feature kept, one dropped, and
-    which one is the "extra" is arbitrary). There `phases` lists every phase a feature of W has
-    ("|"-joined, in PHASES order) and `phase` is the first of them, so ties are broken the same way in
-    every cell; elsewhere both are the extra feature's own phase. `agreement` accepts any of `phases`.
-    """
-    W = np.asarray(W, np.float64)
-    each = classify(metrics.feature_norms(W), metrics.superposition(W), config)  # (cells, n)
-    tied = np.isclose(np.asarray(relative, np.float64), 1.0, rtol=1e-9, atol=0.0)
-    sets = ["|".join(p for p in PHASES if p in row) if t else row[-1] for row, t in zip(each, tied)]
-    return np.array([s.split("|")[0] for s in sets], dtype=object), sets
 
 
 def cell_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:

@@ -19,8 +19,8 @@ import numpy as np
 import optax
 import pandas as pd
 
+from analysis.classify import tied_phases
 from analysis.config import PhaseConfig, TheoryConfig
-from analysis.phase import tied_phases
 from sweep import metrics
 from sweep.exact import SMALL, expected_loss, feature_losses  # noqa: F401 (re-exported)
 

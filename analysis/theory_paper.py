@@ -14,8 +14,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from analysis.classify import tied_phases
 from analysis.config import PhaseConfig, TheoryConfig
-from analysis.phase import tied_phases
 
 
 def _dropped_loss(p):

@@ -99,7 +99,7 @@ class DataConfig:
     rng: str = "fast"
     # Optional per-feature sparsity (length n_features); replaces the scalar `sparsity` axis.
     feature_sparsity: Optional[List[float]] = None
-    # Features 0..k-1, k..2k-1, ... form sets of k = set_size (docs/correlated.md). none: independent features;
+    # Features 0..k-1, k..2k-1, ... form sets of k = set_size (docs/experiments/correlated.md). none: independent features;
     # correlated: one draw per set decides whether the whole set is zero (probability S), the present values are
     # independent; anticorrelated: the whole set is zero with probability S, else exactly one of its features
     # (uniformly chosen) is present.
@@ -177,7 +177,7 @@ class ExecConfig:
     dry_run: bool = False  # [presentation] print the plan (models, jobs, memory, programs); compile and write nothing
     reuse_other_code: bool = False  # [presentation] reuse a complete run of this config made by another sweep/
     # [kept] keep every model's weights after this many log-spaced steps from 1 to `steps` (snapshots.npz; 0: none):
-    # the learning dynamics (docs/dynamics.md). The weights are the same; the snapshot steps add points to the loss
+    # the learning dynamics (docs/experiments/dynamics.md). The weights are the same; the snapshot steps add points to the loss
     # curve (history.parquet). Costs 4 (m n + n) bytes a model a snapshot (4 (2 m n + n) untied)
     snapshots: int = 0
 

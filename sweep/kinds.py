@@ -2,8 +2,8 @@
 
     relu        x' = ReLU(W^T W x + b)                 the paper's toy model
     linear      x' = W^T W x + b
-    privileged  x' = ReLU(W^T ReLU(W x) + b)           a privileged basis of m hidden neurons (docs/privileged.md)
-    abs         y' = ReLU(W2 ReLU(W x) + b), on |x|    untied: W2 is its own (n, m) (docs/computation.md)
+    privileged  x' = ReLU(W^T ReLU(W x) + b)           a privileged basis of m hidden neurons (docs/experiments/privileged.md)
+    abs         y' = ReLU(W2 ReLU(W x) + b), on |x|    untied: W2 is its own (n, m) (docs/experiments/computation.md)
 
 `KINDS[cfg.model.kind]` is the only place that decides what a kind does; nothing else branches on the name.
 A model's parameters are one pytree, `Params`: {"W": (m, n), "b": (n,)}, and "W2": (n, m) for an untied kind.

@@ -83,8 +83,12 @@ TARGETS = {
                     "test_prefixes_lists_and_density", "test_explicit_null_density_axis_is_left_alone",
                     "test_unsupported_sweeps_are_refused")
                 + _in(CORE, "test_sweeper", "test_sweeper_nulls_only_a_density_key_that_is_set")),
-    "phase": ("analysis/phase.py", ["classify", "colour", "phase_colour", "applies", "seed_phases", "_majority", "tied_phases",
-                                    "cell_phases", "agreement"],
+    "classify": ("analysis/classify.py", ["classify", "tied_phases"],
+                 _in(ANALYSIS, "test_classify_and_colour", "test_seeds_are_classified_before_averaging")
+                 + _in(CORE, "test_phase")
+                 + _in(THEORY, "test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell")
+                 + ["tests/test_phase_edges.py"]),
+    "phase": ("analysis/phase.py", ["colour", "phase_colour", "applies", "seed_phases", "_majority", "cell_phases", "agreement"],
               _in(ANALYSIS, "test_classify_and_colour", "test_best_seed_is_ranked_by_the_exact_loss",
                   "test_seeds_are_classified_before_averaging", "test_majority_ties_go_to_the_best_seed",
                   "test_agreement_counts_matching_cells")
@@ -124,7 +128,7 @@ LISTED = {
     "importance.relative removed from the fused axes": (
         "sweep/grid.py", '    "importance.relative",\n', "", _in(CORE, "test_grid", "test_sweeper")),
     "the phase figure's empirical panel drawn all grey": (
-        "analysis/plot_phase.py", "np.where(np.isnan(mean_rgb), 0.85, mean_rgb)", "np.full_like(mean_rgb, 0.85)",
+        "analysis/figures/plot_phase.py", "np.where(np.isnan(mean_rgb), 0.85, mean_rgb)", "np.full_like(mean_rgb, 0.85)",
         _in("test_figures.py", "test_phase_figure_draws_every_cell_in_its_phase_colour")),
     "weight decay removed from the bias": (
         "sweep/train.py", "weight_decay=weight_decay)",

@@ -1,4 +1,4 @@
-"""The blog post's claims (analysis/blog.py): each test on weights built by hand, where the answer is known;
+"""The blog post's claims (analysis/measures.py): each test on weights built by hand, where the answer is known;
 a CI-sized training run of the blog's N(0,1) models; the full-size verdicts (slow)."""
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-import analysis
-from analysis import blog
+from analysis.experiments import blog
+from analysis.experiments import blog_measures as measures
 from analysis.paper import reproduce
+from analysis.run import Run
 from sweep.metrics import interference, pairwise_angles
 from sweep.run import run, validate
 from tests.conftest import ROOT
@@ -24,8 +25,8 @@ def at(*degrees, norms=None):
 
 def model(W, b=None, distribution="uniform", density=0.1, peers=None):
     b = np.zeros(W.shape[1]) if b is None else np.asarray(b, float)
-    x = blog.sample(density, distribution, W.shape[1], np.random.default_rng(0))
-    return blog.Model(W, b, x, peers or {})
+    x = measures.sample(density, distribution, W.shape[1], np.random.default_rng(0))
+    return measures.Model(W, b, x, peers or {})
 
 
 PCA = np.array([[1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0]])
@@ -43,61 +44,62 @@ def test_interference_and_angles():
 
 
 def test_linear_claims_hold_for_pca_and_not_for_a_rotated_feature():
-    tests = (blog.pca_pair, blog.rest_near_zero, blog.like_pca, blog.bias_near_zero, blog.interference_near_zero)
+    tests = (measures.pca_pair, measures.rest_near_zero, measures.like_pca, measures.bias_near_zero,
+             measures.interference_near_zero)
     assert all(test(model(PCA))[0] for test in tests)
     skewed = PCA.copy()
     skewed[:, 1] = at(45)[:, 0]
-    assert not blog.pca_pair(model(skewed))[0]
-    assert not blog.like_pca(model(skewed))[0]
-    assert not blog.interference_near_zero(model(skewed))[0]
+    assert not measures.pca_pair(model(skewed))[0]
+    assert not measures.like_pca(model(skewed))[0]
+    assert not measures.interference_near_zero(model(skewed))[0]
     leaky = PCA.copy()
     leaky[:, 3] = [0.2, 0.0]
-    assert not blog.rest_near_zero(model(leaky))[0]
-    assert not blog.bias_near_zero(model(PCA, b=[0, 0, 0.3, 0, 0]))[0]
+    assert not measures.rest_near_zero(model(leaky))[0]
+    assert not measures.bias_near_zero(model(PCA, b=[0, 0, 0.3, 0, 0]))[0]
 
 
 def test_two_orthogonal_lines():
     three_two = at(45, 135, 225, 45, 315, norms=[1, 1, 0.5, 0.3, 0.2])
-    ok, measured = blog.two_orthogonal_lines(model(three_two))
+    ok, measured = measures.two_orthogonal_lines(model(three_two))
     assert ok and measured["features per line"] == "3+2"
-    assert blog.lines(three_two) == [[0, 2, 3], [1, 4]]
-    assert not blog.two_orthogonal_lines(model(PENTAGON))[0]
-    assert not blog.two_orthogonal_lines(model(at(45, 105, 225, 45, 285)))[0]  # 3+2 lines, 60 degrees apart
-    assert not blog.two_orthogonal_lines(model(at(45, 135, 225, 45, 315, norms=[1, 1, 1, 1, 0.05])))[0]  # 4 lines' worth: 3+1
+    assert measures.lines(three_two) == [[0, 2, 3], [1, 4]]
+    assert not measures.two_orthogonal_lines(model(PENTAGON))[0]
+    assert not measures.two_orthogonal_lines(model(at(45, 105, 225, 45, 285)))[0]  # 3+2 lines, 60 degrees apart
+    assert not measures.two_orthogonal_lines(model(at(45, 135, 225, 45, 315, norms=[1, 1, 1, 1, 0.05])))[0]  # 4 lines' worth: 3+1
 
 
 def test_represented_ranked_unique():
-    assert blog.all_represented(model(PENTAGON))[0]
-    ok, measured = blog.all_represented(model(at(0, 90, 180, 270, 45, norms=[1, 1, 1, 1, 0.2])))
+    assert measures.all_represented(model(PENTAGON))[0]
+    ok, measured = measures.all_represented(model(at(0, 90, 180, 270, 45, norms=[1, 1, 1, 1, 0.2])))
     assert not ok and measured["represented"] == 4
-    assert blog.ranked_by_importance(model(at(0, 90, 0, 0, 0, norms=[1, 0.9, 0.5, 0.3, 0.3])))[0]
-    assert not blog.ranked_by_importance(model(at(0, 90, 0, 0, 0, norms=[1, 0.3, 0.9, 0.2, 0.1])))[0]
-    assert blog.unique_directions(model(PENTAGON))[0]
-    assert not blog.unique_directions(model(at(0, 72, 144, 216, 226)))[0]  # two features 10 degrees apart
+    assert measures.ranked_by_importance(model(at(0, 90, 0, 0, 0, norms=[1, 0.9, 0.5, 0.3, 0.3])))[0]
+    assert not measures.ranked_by_importance(model(at(0, 90, 0, 0, 0, norms=[1, 0.3, 0.9, 0.2, 0.1])))[0]
+    assert measures.unique_directions(model(PENTAGON))[0]
+    assert not measures.unique_directions(model(at(0, 72, 144, 216, 226)))[0]  # two features 10 degrees apart
 
 
 def test_bias_cancels_positive_interference():
     W = at(0, 60, 180, 270, 90, norms=[1, 1, 0.3, 0.3, 0.3])  # scores 0.2, 0.35, -0.45, -0.35, 0.17
     positive = np.array([True, True, False, False, False])  # represented (norm > 0.5) with a score > 0.05
-    np.testing.assert_array_equal((interference(W) > blog.POSITIVE) & (np.linalg.norm(W, axis=0) > 0.5), positive)
-    ok, measured = blog.bias_cancels_positive_interference(model(W, b=np.where(positive, -0.3, 0.1)))
+    np.testing.assert_array_equal((interference(W) > measures.POSITIVE) & (np.linalg.norm(W, axis=0) > 0.5), positive)
+    ok, measured = measures.bias_cancels_positive_interference(model(W, b=np.where(positive, -0.3, 0.1)))
     assert ok and measured["represented features with score > 0.05"] == 2 and measured["any features with score > 0.05"] == 3
-    assert not blog.bias_cancels_positive_interference(model(W, b=[-0.3, 0.3, 0, 0, 0]))[0]
-    assert not blog.bias_cancels_positive_interference(model(PCA))[0]  # nothing to cancel: the claim is not shown
+    assert not measures.bias_cancels_positive_interference(model(W, b=[-0.3, 0.3, 0, 0, 0]))[0]
+    assert not measures.bias_cancels_positive_interference(model(PCA))[0]  # nothing to cancel: the claim is not shown
 
 
 def test_less_orthogonal_negative_interference_and_what_the_relu_discards():
     peers = {("relu", 0.5): [at(0, 90, 180, 270, 0), at(0, 90, 0, 90, 0)]}
-    assert blog.less_orthogonal(model(PENTAGON, peers=peers))[0]
-    assert not blog.less_orthogonal(model(at(0, 90, 180, 270, 0), peers={("relu", 0.5): [PENTAGON]}))[0]
-    assert blog.negative_interference(model(PENTAGON))[0]
-    assert not blog.negative_interference(model(at(0, 60, 120, 180, 240)))[0]
+    assert measures.less_orthogonal(model(PENTAGON, peers=peers))[0]
+    assert not measures.less_orthogonal(model(at(0, 90, 180, 270, 0), peers={("relu", 0.5): [PENTAGON]}))[0]
+    assert measures.negative_interference(model(PENTAGON))[0]
+    assert not measures.negative_interference(model(at(0, 60, 120, 180, 240)))[0]
     # A pentagon with a negative bias on U[0,1] data: its interference on features that are off is almost all
     # negative, so the ReLU zeroes nearly all of it; with signed N(0,1) data half of it flips sign.
-    assert blog.relu_discards(model(PENTAGON, b=np.full(5, -0.2)))[0]
-    share = blog.relu_discarded(PENTAGON, np.zeros(5), blog.sample(0.1, "normal", 5, np.random.default_rng(0)))
+    assert measures.relu_discards(model(PENTAGON, b=np.full(5, -0.2)))[0]
+    share = measures.relu_discarded(PENTAGON, np.zeros(5), measures.sample(0.1, "normal", 5, np.random.default_rng(0)))
     assert 0.3 < share < 0.7
-    assert not blog.relu_discards(model(PENTAGON, distribution="normal"))[0]
+    assert not measures.relu_discards(model(PENTAGON, distribution="normal"))[0]
 
 
 # ----------------------------------------------------------------------------- the loss normalisation
@@ -126,13 +128,13 @@ def loss_scale_gap(steps: int = 300, seeds=(0, 1), kind: str = "relu", extra=())
 
 
 def test_summed_loss_trains_the_same_weights():
-    """(With extra=["optim.eps=0.01"], where eps matters, the gap is 0.04: docs/blog.md.)"""
+    """(With extra=["optim.eps=0.01"], where eps matters, the gap is 0.04: docs/measures.md.)"""
     assert loss_scale_gap(steps=200, seeds=(0,)) < 1e-4
 
 
 # ----------------------------------------------------------------------------- a CI-sized training run
 
-# Claims every seed supports (True) or none does (False) in the full-size run (docs/blog.md) and in this
+# Claims every seed supports (True) or none does (False) in the full-size run (docs/measures.md) and in this
 # CI-sized one: linear and ReLU models on the blog's N(0,1) data, 3 seeds, 2,000 steps at lr 1e-2, batch 256.
 UNANIMOUS = {
     "linear S=0: features 0 and 1 orthogonal": True,
@@ -159,7 +161,7 @@ def small_run(tmp_path_factory):
 
 
 def test_small_run_checks(small_run):
-    facts = blog.check(small_run, analysis.load(small_run))
+    facts = blog.check(Run(small_run, "blog"))
     assert len(facts) == len(blog.CLAIMS)  # one distribution trained: one fact per claim
     for start, expected in UNANIMOUS.items():
         fact = next(f for f in facts if f"] {start}" in f.claim)
@@ -168,14 +170,14 @@ def test_small_run_checks(small_run):
 
 
 def test_small_run_figures(small_run):
-    paths = blog.figures(small_run, formats=("png",))
+    paths = blog.figures(Run(small_run, "blog"), formats=("png",))
     assert [p.name for p in paths] == ["reproduced.png", "seeds.png"]
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
-# ----------------------------------------------------------------------------- full size (docs/blog.md)
+# ----------------------------------------------------------------------------- full size (docs/measures.md)
 
-# The verdicts of the full-size run, 2026-12-01 (docs/blog.md): N(0,1) data (the blog's), then U[0,1] (the paper's).
+# The verdicts of the full-size run, 2026-12-01 (docs/measures.md): N(0,1) data (the blog's), then U[0,1] (the paper's).
 FULL_SIZE = {
     "normal": [True] * 5 + [False, True, True, True] + [False, True, True, False, True],
     "uniform": [True] + [False] * 4 + [False, False, False, True] + [True] * 5,

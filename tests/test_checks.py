@@ -1,4 +1,4 @@
-"""Every paper check (analysis/checks.py) and the blog's seed vote (analysis/blog.py) PASS on a run whose weights
+"""Every paper check (analysis/experiments/) and the blog's seed vote (analysis/experiments/blog.py) PASS on a run whose weights
 hold the paper's result, written by hand, and FAIL when that run is doctored: each doctoring breaks one fact and
 exactly that fact's check fails. No training: the runs are written with sweep.results."""
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import analysis
-from analysis import blog, checks
-from analysis.plot import PHASE_CELLS
+from analysis.experiments import basic, blog, geometry, intro, notebook, phase_change
+from analysis.phase import PHASE_CELLS
+from analysis.run import Run
 from sweep.grid import build_grid
 from sweep.results import feature_table, history_table, write_run
 from tests.conftest import make_config
@@ -33,7 +33,7 @@ def write(directory, cfg, weights, biases=None):
 
 
 def verdicts(check, directory):
-    return [f.passed for f in check(directory, analysis.load(directory))]
+    return [f.passed for f in check(Run(directory))]
 
 
 # ----------------------------------------------------------------------------- intro: 2, 4 (2 pairs), 5 (pentagon)
@@ -54,7 +54,7 @@ def test_intro_check(tmp_path, doctored, fails):
     weights = {**INTRO, **(doctored or {})}
     cfg = make_config(sparsity=[0.0, 0.8, 0.9], seed=0)
     directory = write(tmp_path, cfg, [weights[s] for s in (0.0, 0.8, 0.9)])
-    passed = verdicts(checks.check_intro, directory)
+    passed = verdicts(intro.check, directory)
     assert len(passed) == 5 and [k for k, p in enumerate(passed) if not p] == fails
 
 
@@ -69,7 +69,7 @@ def test_basic_check(tmp_path):
         root = tmp_path / name
         write(root / "linear", make_config(model={"kind": "linear", "n_features": 4}, density=[1.0, 0.1]), [top2, linear_sparse])
         write(root / "relu", make_config(model={"n_features": 4}, density=[1.0, 0.1]), [relu_dense, relu_sparse])
-        return verdicts(checks.check_basic, root)
+        return verdicts(basic.check, root)
 
     assert run("right") == [True, True, True]
     assert run("linear keeps feature 2", linear_sparse=at(0, 0, 90, 0, norms=[1, 0, 1, 0])) == [False, True, True]
@@ -94,7 +94,9 @@ def phase_run(directory, seeds=3, steps=100, **doctor):
     directory.mkdir(parents=True, exist_ok=True)
     cells.to_parquet(directory / f"{PHASE_CELLS}.parquet")
     table = pd.DataFrame({"n_features": [2] * seeds, "n_hidden": [1] * seeds, "seed": range(seeds), "steps": [steps] * seeds})
-    return checks.check_phase(0.98)(directory, table)
+    run = Run(directory, "phase_n2")
+    run.table = table  # the check reads the seeds and steps from the table, the cells from phase_cells.parquet
+    return phase_change.check(run)
 
 
 def test_phase_check(tmp_path):
@@ -127,8 +129,8 @@ HEXAGON = at(0, 60, 120, 180, 240, 300)
 ])
 def test_dims_and_feature_count_checks(tmp_path, dense, sparse, shrinking, more):
     directory = write(tmp_path, make_config(model={"n_features": 6}, density=[1.0, 0.1, 0.01]), [dense, dense, sparse])
-    assert verdicts(checks.check_shrinking_dims, directory) == shrinking
-    assert verdicts(checks.check_more_features_when_sparse, directory) == more
+    assert verdicts(geometry.check, directory) == shrinking
+    assert verdicts(notebook.check, directory) == more
 
 
 # ----------------------------------------------------------------------------- the blog's vote over seeds
@@ -140,7 +142,7 @@ def test_blog_claims_pass_on_a_majority_of_seeds_and_fail_without_one(tmp_path):
 
     def facts(name, biases):
         directory = write(tmp_path / name, cfg, [pca] * 3, [np.full(5, b) for b in biases])
-        return {f.claim.split(": ", 1)[1]: f for f in blog.check(directory, analysis.load(directory))}
+        return {f.claim.split(": ", 1)[1]: f for f in blog.check(Run(directory, "blog"))}
 
     two = facts("two", [0.0, 0.0, 0.3])
     assert len(two) == 5 and all(f.passed for f in two.values())  # linear S=0: the five claims

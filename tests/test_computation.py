@@ -1,12 +1,12 @@
 """model.kind=abs (computation in superposition): y' = ReLU(W2 ReLU(W1 x) + b) against a hand-written forward pass and
 trained on |x|; the signed U[-1, 1] law (data.distribution=signed_uniform); fused == alone == sharded; the paper's
-rescaling and the per-neuron measure on hand-made weights (analysis/computation.py, docs/computation.md)."""
+rescaling and the per-neuron measure on hand-made weights (analysis/neurons.py, docs/experiments/computation.md)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.computation import constant_loss, neuron_summary
+from analysis.neurons import constant_loss, neuron_summary
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
@@ -85,7 +85,7 @@ def test_abs_models_train_fused_as_alone_and_sharded_as_on_one_device():
     assert not np.allclose(fused.params["W2"], np.swapaxes(fused.W, 1, 2), atol=1e-2)  # W2 trains on its own
 
 
-# ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/computation.py)
+# ------------------------------------------------------------ the measure (sweep/metrics.py, analysis/neurons.py)
 
 
 def pairs(n: int, scale=None) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +140,7 @@ def test_the_best_constant_output_loss():
     assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
 
 
-# The verdicts of the full-size sweep (docs/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
+# The verdicts of the full-size sweep (docs/experiments/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
 # steps): monosemantic when dense yes (40 of 40; at commit ce08c64, before the one-model step without vmap, 1 neuron held
 # two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
 # density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);

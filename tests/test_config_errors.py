@@ -56,7 +56,7 @@ BAD = [
     ({"sparsity": []}, "sparsity is an empty list; give at least one value"),
     ({"optim": {"lr": []}}, "optim.lr is an empty list; give at least one value"),
     ({"importance": {"kind": "extra"}, "model": {"n_features": 1}}, "importance.kind=extra needs model.n_features >= 2"),
-    # model.kind=abs and data.distribution=signed_uniform (issue 11, docs/computation.md)
+    # model.kind=abs and data.distribution=signed_uniform (issue 11, docs/experiments/computation.md)
     ({"model": {"kind": "absolute"}}, "model.kind='absolute' is not one of relu, linear, privileged, abs"),
     ({"data": {"distribution": "signed"}}, "data.distribution='signed' is not one of uniform, normal, signed_uniform"),
     ({"model": {"kind": "abs"}}, "model.kind=abs computes |x| and needs signed features: set data.distribution=signed_uniform"),

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from analysis import phase, theory, theory_paper
+from analysis import classify, phase, theory, theory_paper
 from analysis.aggregate import aggregate, per_model, ranking_loss, select_seeds
 from analysis.config import PhaseConfig, TheoryConfig
 from hydra_plugins.fused_sweeper.fused_sweeper import group_overrides
@@ -268,11 +268,11 @@ def test_phase():
         "dedicated", "superposition", "superposition"]
     # at r = 1 mirror images tie: every phase a feature has; elsewhere the extra feature's own
     W = np.array([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, -1.0]]])
-    ph, sets = phase.tied_phases(W, [1.0, 2.0, 1.0])
+    ph, sets = classify.tied_phases(W, [1.0, 2.0, 1.0])
     assert sets == ["not_represented|dedicated", "not_represented", "superposition"]
     assert list(ph) == ["not_represented", "not_represented", "superposition"]
-    assert phase.tied_phases(W[:1], [1 + 1e-6])[1] == ["not_represented"]  # ties at r = 1 exactly (1e-9), not near it
-    assert phase.tied_phases(W[:1], [1 + 1e-12])[1] == ["not_represented|dedicated"]
+    assert classify.tied_phases(W[:1], [1 + 1e-6])[1] == ["not_represented"]  # ties at r = 1 exactly (1e-9), not near it
+    assert classify.tied_phases(W[:1], [1 + 1e-12])[1] == ["not_represented|dedicated"]
     cells = pd.DataFrame({"phase": ["dedicated", "dedicated", "superposition"], "majority": ["dedicated"] * 3,
                           "phase_optimal": ["dedicated", "superposition", "superposition"],
                           "phases_optimal": ["not_represented|dedicated", "superposition", "superposition"]})

@@ -145,7 +145,7 @@ def test_bad_settings_are_refused_in_one_line(overrides, message):
     assert isinstance(cause, ConfigError) and message in str(cause) and "\n" not in str(cause)
 
 
-# ----------------------------------------------------------------------------- reading the weights (analysis/correlated.py)
+# ----------------------------------------------------------------------------- reading the weights (analysis/geometry.py)
 
 
 def at(*degrees, norms=None):
@@ -155,7 +155,7 @@ def at(*degrees, norms=None):
 
 
 def test_pairs_collapsed_split_one_or_ignored():
-    from analysis.correlated import collapse_summary, pair_state
+    from analysis.geometry import collapse_summary, pair_state
 
     r = 1 / np.sqrt(2)
     W = at(10, 15, 90, 200, 0, 0, norms=[r, r, 1, 1, 0.9, 0.1])
@@ -166,7 +166,7 @@ def test_pairs_collapsed_split_one_or_ignored():
 
 
 def test_pca_like_is_an_orthogonal_projection():
-    from analysis.correlated import pca_like, projection_error
+    from analysis.geometry import pca_like, projection_error
 
     triangle = at(0, 0, 120, 120, 240, 240, norms=[np.sqrt(1 / 3)] * 6)  # three collapsed pairs: W W^T = I
     assert projection_error(triangle) < 1e-12 and pca_like(triangle)
@@ -174,7 +174,8 @@ def test_pca_like_is_an_orthogonal_projection():
 
 
 def test_set_geometry_readers():
-    from analysis.correlated import in_regime, set_cosines, side_by_side, within_set_angles
+    from analysis.experiments.correlated_collapse import in_regime
+    from analysis.geometry import set_cosines, side_by_side, within_set_angles
 
     hexagon = at(0, 60, 120, 180, 240, 300)
     assert side_by_side(hexagon) and not side_by_side(at(0, 120, 60, 180, 240, 300))
@@ -186,7 +187,7 @@ def test_set_geometry_readers():
     assert not in_regime(0.25, 0.25, 0.5, 3)  # the ends are approximate: left out
 
 
-# The verdicts of the full-size collapse sweep (docs/correlated.md, 2026-12-01): PCA-like >= 0.5 yes; all three
+# The verdicts of the full-size collapse sweep (docs/experiments/correlated.md, 2026-12-01): PCA-like >= 0.5 yes; all three
 # collapsed in (0.25, 0.5) no (density 0.3: two); two in (0.15, 0.2) yes; one in (0.05, 0.15) no (density 0.07:
 # none); none <= 0.05 yes; capacity yes.
 COLLAPSE_VERDICTS = [True, False, True, False, True, True]

@@ -1,10 +1,10 @@
-"""exec.snapshots (weights kept at log-spaced steps) and the learning-dynamics experiment (analysis/dynamics.py):
+"""exec.snapshots (weights kept at log-spaced steps) and the learning-dynamics experiment (analysis/experiments/dynamics.py):
 snapshots never change a model's result, survive a resume, are written beside the results; the jump and digon
 readers on hand-made trajectories; the experiment CI-sized and full-size."""
 import numpy as np
 import pytest
 
-from analysis.dynamics import digons, final_levels, jumps, window_starts
+from analysis.experiments.dynamics import digons, final_levels, jumps, window_starts
 from sweep.grid import build_grid
 from sweep.identity import config_fingerprint
 from sweep.recorder import chunk_plan, snapshot_bytes, snapshot_steps
@@ -117,7 +117,7 @@ def test_ci_sized_dynamics_experiment(tmp_path):
     assert facts[0].passed, [f"{f.claim}: {f.measured}" for f in facts]  # digons; the jump claims FAIL as at full size
 
 
-# The full-size verdicts (docs/dynamics.md, 2026-12-01): every seed ends in digons yes; at least half the features
+# The full-size verdicts (docs/experiments/dynamics.md, 2026-12-01): every seed ends in digons yes; at least half the features
 # jump in every seed no (5-13 of 20); the loss drops by >= 25% at the jumps no (median 9.2%, quiet windows 4.3%).
 DYNAMICS_VERDICTS = [True, False, False]
 

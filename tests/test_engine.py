@@ -14,7 +14,7 @@ from tests.conftest import flax_init, make_config
 SMALL = dict(steps=300, batch_size=128, exec={"log_every": 100, "progress": False, "plots": False, "eval_max_batches": 32})
 
 
-# model.kind=abs (docs/computation.md): untied W1 (stored as W) and W2, trained on |x| of signed features
+# model.kind=abs (docs/experiments/computation.md): untied W1 (stored as W) and W2, trained on |x| of signed features
 KINDS = {"relu": {}, "abs": {"model": {"kind": "abs"}, "data": {"distribution": "signed_uniform"}}}
 
 

@@ -13,9 +13,9 @@ from matplotlib.colors import LogNorm
 import analysis
 from analysis import phase
 from analysis.config import AnalysisConfig
-from analysis.plot_phase import plot_phase
-from analysis.plot_sparsity import plot_loss_curves
-from analysis.plot_weights import plot_geometry, plot_weights
+from analysis.figures.plot_phase import plot_phase
+from analysis.figures.plot_sparsity import plot_loss_curves
+from analysis.figures.plot_weights import plot_geometry, plot_weights
 from sweep.grid import build_grid
 from sweep.results import feature_table, history_table, write_run
 from tests.conftest import make_config

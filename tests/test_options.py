@@ -63,7 +63,7 @@ OPTIONS = {
                                             optim={"lr": 1e-2, "weight_decay": 0.1, "b1": 0.8, "b2": 0.99, "eps": 1e-3}),
     "threefry rng, m=3": dict(sparsity=[0.9], data={"rng": "threefry"}, model={"n_hidden": 3}, seed=[2],
                               optim={"lr": 3e-2, "weight_decay": 0.05}),
-    # untied W1, W2 (both decayed), target |x|, signed U[-1, 1] features (docs/computation.md)
+    # untied W1, W2 (both decayed), target |x|, signed U[-1, 1] features (docs/experiments/computation.md)
     "abs model, signed uniform": dict(density=[0.3], model={"kind": "abs", "n_hidden": 4}, seed=[0, 1],
                                       data={"distribution": "signed_uniform"}, optim={"lr": 1e-2, "weight_decay": 0.5}),
 }

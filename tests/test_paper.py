@@ -43,7 +43,7 @@ def test_full_size_experiment(name, tmp_path):
 def test_angular_gaps_tell_a_pentagon_from_other_shapes():
     import numpy as np
 
-    from analysis.checks import angular_gaps
+    from analysis.geometry import angular_gaps
 
     def at(degrees, norm=1.0):
         t = np.radians(degrees)

@@ -4,7 +4,8 @@ row, and applies() tells the models of a merged multirun apart by (run, model_id
 import numpy as np
 import pandas as pd
 
-from analysis.phase import _majority, applies, classify, tied_phases
+from analysis.classify import classify, tied_phases
+from analysis.phase import _majority, applies
 
 
 def test_the_threshold_itself_is_dedicated():

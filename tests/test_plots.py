@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from analysis.plot import plot_run
+from analysis.figures import plot_run
 from sweep.config import build
 from sweep.run import run
 from tests.conftest import ROOT, run_cli
@@ -107,7 +107,7 @@ def test_a_multirun_draws_one_set_of_figures_at_the_end(tmp_path):
     assert not list(sweep_dir.glob("*/figures")), "figures drawn per job"
     stems = {p.stem for p in (sweep_dir / "figures").glob("*.png")}
     assert {"weights_m1", "weights_m2", "dims_per_feature_m1"} <= stems, stems
-    assert (sweep_dir / "report.html").exists() and not list(sweep_dir.glob("*/report.html"))  # analysis/report.py
+    assert (sweep_dir / "report.html").exists() and not list(sweep_dir.glob("*/report.html"))  # analysis/report/page.py
     off = run_cli(["-m", "model.n_hidden=1", "sparsity=0,0.9", "steps=100", "exec.log_every=50", "batch_size=64",
                    "exec.progress=false", "exec.plots=false", f"hydra.sweep.dir={tmp_path / 'off'}"], cwd=ROOT)
     assert off.returncode == 0, off.stderr
@@ -118,7 +118,7 @@ def test_dims_per_feature_figure_draws_its_data(tmp_path):
     """The figure's lines hold the table's numbers: m/n, the mean D_i and the mean ||W_i||^2 per density."""
     from analysis import load
     from analysis.config import AnalysisConfig
-    from analysis.plot_sparsity import plot_dims_per_feature
+    from analysis.figures.plot_sparsity import plot_dims_per_feature
 
     train(tmp_path, {"model": {"n_features": 6, "n_hidden": 2}, "sparsity": [0.0, 0.9], "seed": [0, 1], "steps": 150})
     table = load(tmp_path)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
+from analysis.experiments.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
 from sweep.metrics import neuron_features, polysemantic_neurons
@@ -56,7 +56,7 @@ def test_features_in_neurons():
     np.testing.assert_array_equal(polysemantic_neurons(np.asarray(stacked)), [0, 5])
 
 
-# The verdicts of the full-size run (docs/privileged.md, 2026-12-01): dedicated neurons when dense yes; eight features
+# The verdicts of the full-size run (docs/experiments/privileged.md, 2026-12-01): dedicated neurons when dense yes; eight features
 # in five polysemantic neurons at 0.05-0.08 no (density 0.065: one neuron monosemantic); every feature in a pair of
 # neurons at <= 0.04 no (0.04: 9 features; 0.01: two features' second weight just under 0.5); capacity yes.
 PRIVILEGED_VERDICTS = [True, False, False, True]

@@ -1,7 +1,7 @@
 """The phase figure: seeds averaged | best seed | the paper's theory | the optimal theory.
 
 It draws the per-cell table that analysis/phase.py computes (`phase_cells`, stored beside the run
-as phase_cells*.parquet by analysis/plot.py); nothing is recomputed here.
+as phase_cells*.parquet by analysis/figures/__init__.py: plot_run); nothing is recomputed here.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 
 from analysis import phase as phases
 from analysis.config import AnalysisConfig
-from analysis.figure import STYLE, axes_label, log_edges, title, with_run
+from analysis.figures.common import STYLE, axes_label, log_edges, title, with_run
 
 
 def _phase_grid(cells: pd.DataFrame, density, relative, columns) -> np.ndarray:

@@ -13,33 +13,32 @@ PNG, embedded) and interactive versions of two of them:
 - density sweeps: dimensions per feature of every model; hover a point for its W^T W and b.
 
 The Hydra callback (analysis/callbacks.py) writes it after the figures when a run or multirun
-ends. Why plotly, and the page's size: docs/report.md.
+ends. Why plotly, and the page's size: docs/report.md. The interactive figures: report/plotly_figures.py; the
+page's script: report/report.js; the CLI: report/__main__.py.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime
 import html
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from analysis import NoRunsError, find_runs, load, load_weights
+from analysis import find_runs, load, load_weights
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures import FIGURES_DIR, plot_run, shape_groups
+from analysis.figures.common import (
     models_table,
     title,
     varying_axes,
     with_run,
 )
-from analysis.phase import PHASES
-from analysis.plot import FIGURES_DIR, PHASE_CELLS, plot_run, shape_groups
-from analysis.report_figures import (
+from analysis.phase import PHASE_CELLS, PHASES
+from analysis.report.plotly_figures import (
     dims_figure,
     phase_data,
     phase_figure,
@@ -232,20 +231,3 @@ def write_report(run_dir, config: AnalysisConfig = AnalysisConfig()) -> Path:
     page = build_page(root, config)
     write_atomically(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__.splitlines()[0])
-    parser.add_argument("dir", help="a run dir or a multirun dir (runs found recursively)")
-    args = parser.parse_args(argv)
-    try:
-        path = write_report(args.dir)
-    except NoRunsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,7 @@ origin to each; (2) W^T W (the blog's W W^T: its W is our W transposed, one row 
 bias b; (4) the signed interference score Σ_{j≠i} W_i·W_j; (5) the angle between every pair W_i, W_j
 in degrees (90 = orthogonal; blank for a feature of norm < 0.01, which has no direction).
 `plot_diagnostics` draws the lowest-loss seed of each cell of a run;
-`draw_diagnostics` draws any list of models (the blog experiment's own figures, analysis/blog.py).
+`draw_diagnostics` draws any list of models (the blog experiment's own figures, analysis/experiments/blog.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from analysis import model_weights
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures.common import (
     STYLE,
     axes_label,
     cell_model,
@@ -129,14 +129,14 @@ def draw_diagnostics(models: list[tuple[str, np.ndarray, np.ndarray]], suptitle:
     return fig
 
 
-def plot_diagnostics(table: pd.DataFrame, weights: dict, config: AnalysisConfig | None = None):
+def plot_diagnostics(table: pd.DataFrame, weights: dict, config: AnalysisConfig | None = None, best=None):
     """The five diagnostics of the lowest-loss seed of each cell (density x other varying axes, one row each)."""
     config = config or AnalysisConfig()
     table = with_run(table)
     n, m = int(table["n_features"].iloc[0]), int(table["n_hidden"].iloc[0])
     if n > MAX_FEATURES or m > MAX_HIDDEN or (table["model_kind"] == "abs").any():  # they read the tied model's W^T W
         return None
-    models, axes, densities, combos = representatives(table, config)
+    models, axes, densities, combos = representatives(table, config, best)
     rows = []
     for combo in combos:
         for density in densities:

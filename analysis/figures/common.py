@@ -101,9 +101,10 @@ def save(fig: Figure, out_dir: Path, name: str, formats) -> list[Path]:
     return paths
 
 
-def representatives(table: pd.DataFrame, config: AnalysisConfig):
-    """The lowest-loss seed of each (density, varying axes) cell, and the facet layout (columns, rows)."""
-    models = models_table(select_seeds(table, "best"))
+def representatives(table: pd.DataFrame, config: AnalysisConfig, best: pd.DataFrame | None = None):
+    """The lowest-loss seed of each (density, varying axes) cell, and the facet layout (columns, rows).
+    `best`: `select_seeds(table, "best")` when the caller picked the seeds already (plot_run, once per shape)."""
+    models = models_table(select_seeds(table, "best") if best is None else best)
     models = models[models["used"]]
     axes = varying_axes(models)
     densities = _pick(sorted(models["density"].dropna().unique(), reverse=True), config.max_columns)

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis import model_weights
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures.common import (
     STYLE,
     axes_label,
     cell_model,
@@ -23,14 +23,14 @@ from analysis.figure import (
 )
 
 
-def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig()):
+def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig(), best=None):
     """Per density (columns) and other axes (rows): W^T W, the bias, and ||W_i|| bars coloured by superposition.
-    None for model.kind=abs (untied: W^T W is not its map; its figure is analysis/computation.py's `neurons`)."""
+    None for model.kind=abs (untied: W^T W is not its map; its figure is analysis/figures/neurons.py's)."""
     table = with_run(table)
     n = int(table["n_features"].iloc[0])
     if n > config.max_features_heatmap or (table["model_kind"] == "abs").any():
         return None
-    models, axes, densities, combos = representatives(table, config)
+    models, axes, densities, combos = representatives(table, config, best)
     cols, rows = len(densities), len(combos)
     fig = Figure(figsize=(cols * (1.4 + 0.09 * n) + 1.4, rows * (1.1 + 0.07 * n) + 1.5))
     grid = fig.add_gridspec(rows, 3 * cols, width_ratios=[n, 1, 0.8 * n] * cols, wspace=0.12, hspace=0.35,
@@ -82,12 +82,12 @@ def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = An
                  fontsize=9)
     return fig
 
-def plot_geometry(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig()):
+def plot_geometry(table: pd.DataFrame, weights: dict, config: AnalysisConfig = AnalysisConfig(), best=None):
     """Feature directions W_i in the plane (m=2 only), per density and other axes, coloured by importance."""
     table = with_run(table)
     if int(table["n_hidden"].iloc[0]) != 2:
         return None
-    models, axes, densities, combos = representatives(table, config)
+    models, axes, densities, combos = representatives(table, config, best)
     cols, rows = len(densities), len(combos)
     fig = Figure(figsize=(2.2 * cols + 1.0, 2.3 * rows + 0.6))
     norm = importance_norm(table["importance"])

@@ -1,4 +1,4 @@
-"""The report page's interactive Plotly figures (analysis/report.py embeds them): the phase diagram
+"""The report page's interactive Plotly figures (analysis/report/page.py embeds them): the phase diagram
 beside both theories with each cell's seeds, and dimensions per feature over density."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.aggregate import aggregate
 from analysis.config import AnalysisConfig
-from analysis.figure import REFERENCE_DIMS, log_edges, varying_axes
+from analysis.figures.common import REFERENCE_DIMS, log_edges, varying_axes
 from analysis.phase import PHASE_COLOURS, PHASES, seed_phases
 
 DENSITY_AXIS = "feature density 1 - S"

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from analysis.aggregate import aggregate, select_seeds
 from analysis.config import AnalysisConfig
-from analysis.figure import (
+from analysis.figures.common import (
     STYLE,
     axes_label,
     importance_norm,
@@ -31,9 +31,11 @@ def _hue(models: pd.DataFrame, axes: list[str]):
     labels = models[axes].apply(lambda row: axes_label(axes, row.to_numpy()), axis=1)
     return "setting", models.assign(setting=labels)
 
-def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
-    """m / ||W||_F^2 against 1/(1-S), every seed (points) and the rule's aggregate (line)."""
+def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig(), marked=None):
+    """m / ||W||_F^2 against 1/(1-S), every seed (points) and the rule's aggregate (line). `marked`:
+    `select_seeds(table, config.rule)` when the caller picked the seeds already (plot_run, once per shape)."""
     table = with_run(table)
+    marked = select_seeds(table, config.rule) if marked is None else marked
     models = models_table(table)
     models = models[(models["status"] == "ok") & models["density"].notna()].copy()
     if models["density"].nunique() < 2:
@@ -41,7 +43,7 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
     models["inverse_density"] = 1 / models["density"]
     axes = varying_axes(models)
     hue, models = _hue(models, axes)
-    cells = aggregate(table[table["feature"] == 0], config.rule)
+    cells = aggregate(table[table["feature"] == 0], config.rule, marked[marked["feature"] == 0])
     cells["inverse_density"] = 1 / cells["density"]
     hue_cells, cells = _hue(cells, axes) if hue else (None, cells)
     fig = Figure(figsize=(6.5, 4.2))
@@ -55,7 +57,7 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
                      marker="o", errorbar=None, **line)
         reference_lines(ax)
         if not hue:
-            _norm_independent(ax, table, config)
+            _norm_independent(ax, table, marked)
         ax.set_xscale("log")
         ax.set_ylim(0, 1.15)
         ax.set_xlabel("1 / (1 - S)   (inverse feature density)")
@@ -66,11 +68,10 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
     return fig
 
 
-def _norm_independent(ax, table: pd.DataFrame, config: AnalysisConfig):
+def _norm_independent(ax, table: pd.DataFrame, marked: pd.DataFrame):
     """Beside m / ||W||_F^2, which falls below m/n once norms grow above 1: the mean D_i (scale-free),
     the line m/n (the floor for unit-norm features), and the mean ||W_i||^2 written under each point."""
-    rows = select_seeds(table, config.rule)
-    rows = rows[rows["used"]].assign(norm_sq=lambda t: t["norm"] ** 2)
+    rows = marked[marked["used"]].assign(norm_sq=lambda t: t["norm"] ** 2)
     cells = rows.groupby("density")[["dimensionality", "norm_sq"]].mean().sort_index(ascending=False)
     x = 1 / cells.index.to_numpy()
     m, n = int(table["n_hidden"].iloc[0]), int(table["n_features"].iloc[0])
@@ -83,15 +84,17 @@ def _norm_independent(ax, table: pd.DataFrame, config: AnalysisConfig):
     ax.plot([], [], ls="none", marker="$1.5$", color="C3", label="mean ‖W$_i$‖$^2$ (red numbers)")
 
 
-def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig()):
-    """Per-feature dimensionality D_i of represented features against 1/(1-S), over dims per feature."""
+def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisConfig(), marked=None):
+    """Per-feature dimensionality D_i of represented features against 1/(1-S), over dims per feature (`marked`: as
+    in plot_dims_per_feature)."""
     table = with_run(table)
     rows = table[(table["status"] == "ok") & table["represented"]].copy()
     if table["density"].nunique() < 2 or rows.empty or models_table(table)["density"].isna().any():
         return None
     rng = np.random.default_rng(0)
     rows["inverse_density"] = np.exp(np.log(1 / rows["density"]) + rng.normal(0, 0.04, len(rows)))  # jitter
-    cells = aggregate(table[table["feature"] == 0], config.rule)
+    marked = select_seeds(table, config.rule) if marked is None else marked
+    cells = aggregate(table[table["feature"] == 0], config.rule, marked[marked["feature"] == 0])
     fig = Figure(figsize=(6.5, 4.2))
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()

@@ -1,5 +1,6 @@
 """Superposition in a privileged basis (the paper's section of that name): h = ReLU(W x), x' = ReLU(W^T h + b)
-(model.kind=privileged), n=10, m=5, importance 0.75^i, over density. `python -m analysis.paper privileged`.
+(model.kind=privileged), n=10, m=5, importance 0.75^i, over density. `python -m analysis.paper privileged`;
+docs/experiments/privileged.md.
 
 Per neuron j (a row of W), the features *in* it are those with W_ji > IN_NEURON (a positive weight: a negative
 one only inhibits, the hidden ReLU keeps it from carrying the feature). A neuron is monosemantic with one feature
@@ -12,16 +13,18 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import pandas as pd
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-import analysis
-from analysis.checks import Fact, best_models
-from analysis.figure import STYLE, save, title
+from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
+from analysis.figures.common import STYLE, save, title
+from analysis.run import Run
 from sweep.metrics import IN_NEURON, neuron_features, superposition
 
+# Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding
+PRESETS = (Preset("privileged", ("privileged",), findings=True),)
+SOURCE = f"{PAPER}, section 'Superposition in a privileged basis'"
 # The paper's regimes (1-S): (lowest, highest, what)
 DEDICATED, EIGHT_POLY, PAIRS = "dedicated", "eight_poly", "pairs"
 REGIMES = ((0.5, 1.0, DEDICATED), (0.05, 0.08, EIGHT_POLY), (0.0, 0.04, PAIRS))
@@ -50,42 +53,51 @@ def verdict(s: dict, what: str, m: int) -> bool:
     return bool((s["per_feature"] == 2).all())  # PAIRS: every feature in exactly two neurons
 
 
-CLAIMS = {DEDICATED: "every represented feature has a dedicated neuron (m features, one per neuron)",
-          EIGHT_POLY: "eight features in the five neurons, every neuron polysemantic",
-          PAIRS: "every feature in a pair of neurons (each feature in exactly two)"}
+def regime(run: Run, low: float, high: float, what: str) -> Verdict | None:
+    """Every density of the run inside [low, high] (lowest-loss seed): the regime's `verdict`."""
+    models = run.best.sort_values("density", ascending=False)
+    m = int(run.setting("n_hidden"))
+    rows = models[(models["density"] >= low) & (models["density"] <= high)] if low > 0 else models[models["density"] <= high]
+    if rows.empty:
+        return None
+    results = []
+    for _, row in rows.iterrows():
+        s = neuron_summary(run.W(row))
+        results.append((row["density"], s, verdict(s, what, m)))
+    return Verdict(all(ok for *_, ok in results), "; ".join(f"density {d:g}: {_describe(s)}" for d, s, _ in results),
+                   {"seeds": run.table["seed"].nunique()})
 
 
-def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    from analysis.correlated import _capacity_fact
-
-    weights = analysis.load_weights(directory)
-    models = best_models(table).sort_values("density", ascending=False)
-    m = int(table["n_hidden"].iloc[0])
-    seeds = table["seed"].nunique()
-    facts = []
-    for low, high, what in REGIMES:
-        rows = models[(models["density"] >= low) & (models["density"] <= high)] if low > 0 else models[models["density"] <= high]
-        if rows.empty:
-            continue
-        results = []
-        for _, row in rows.iterrows():
-            s = neuron_summary(analysis.model_weights(weights, row["run"], row["model_id"])[0])
-            results.append((row["density"], s, verdict(s, what, m)))
-        where = f"1-S >= {low:g}" if high == 1.0 else f"1-S <= {high:g}" if low == 0 else f"1-S in [{low:g}, {high:g}]"
-        facts.append(Fact(f"{where}: {CLAIMS[what]} (lowest-loss of {seeds} seeds)", all(ok for *_, ok in results),
-                          "; ".join(f"density {d:g}: {_describe(s)}" for d, s, _ in results)))
-    facts.append(_capacity_fact(table, weights))
-    return facts
+def _where(low: float, high: float) -> str:
+    return f"1-S >= {low:g}" if high == 1.0 else f"1-S <= {high:g}" if low == 0 else f"1-S in [{low:g}, {high:g}]"
 
 
-def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
+SAYS = {DEDICATED: ("every represented feature has a dedicated neuron (m features, one per neuron)",
+                    "paraphrase: with dense features each neuron is dedicated to one feature (monosemantic)"),
+        EIGHT_POLY: ("eight features in the five neurons, every neuron polysemantic",
+                     "paraphrase: sparser, the model packs eight features into its five neurons, all polysemantic"),
+        PAIRS: ("every feature in a pair of neurons (each feature in exactly two)",
+                "paraphrase: sparsest, every feature is spread over a pair of neurons")}
+CLAIMS = (
+    *(Claim(f"{_where(low, high)}: {SAYS[what][0]} (lowest-loss of {{seeds}} seeds)", SAYS[what][1], SOURCE,
+            f"in a neuron: W_ji > {IN_NEURON:g} (a positive weight carries the feature through the hidden ReLU); the "
+            "regime's ends are the paper's approximate ones", regime, {"low": low, "high": high, "what": what})
+      for low, high, what in REGIMES),
+    CAPACITY,
+)
+
+
+def check(run: Run):
+    return evaluate(CLAIMS, run)
+
+
+def figures(run: Run, formats=FORMATS) -> list[Path]:
     """`privileged`: per density (columns), the lowest-loss seed's raw W (top) and the per-neuron stacked bars
     (bottom): each feature's weight in the neuron, stacked, positive above the axis and negative below, coloured
     by the feature's superposition."""
-    table = analysis.load(directory)
-    weights = analysis.load_weights(directory)
-    models = best_models(table).sort_values("density", ascending=False)
-    rows = [(row, *analysis.model_weights(weights, row["run"], row["model_id"])) for _, row in models.iterrows()]
+    table = run.table
+    models = run.best.sort_values("density", ascending=False)
+    rows = [(row, *run.weights_of(row)) for _, row in models.iterrows()]
     m, n = rows[0][1].shape
     cols = len(rows)
     fig = Figure(figsize=(1.55 * cols + 1.2, 5.0), layout="constrained")
@@ -134,5 +146,4 @@ def figures(directory: Path, formats=("png", "svg")) -> list[Path]:
     fig.suptitle(f"Privileged basis h = ReLU(Wx), x' = ReLU(W$^T$h + b): raw W and per-neuron stacked weights "
                  f"(dotted: the {IN_NEURON:g} threshold of 'in a neuron'), lowest-loss of "
                  f"{table['seed'].nunique()} seeds per density. {title(table)}", fontsize=9)
-    out = directory / "figures"
-    return save(fig, out, "privileged", formats)
+    return save(fig, run.directory / "figures", "privileged", formats)

@@ -1,8 +1,9 @@
 """Learning dynamics (the paper's section of that name): each feature's dimensionality D_i over training, above the loss
-curve, for a uniform-importance model whose features end in digons. `python -m analysis.paper dynamics`.
+curve, for a uniform-importance model whose features end in digons. `python -m analysis.paper dynamics`;
+docs/experiments/dynamics.md.
 
 Reads the weights kept at log-spaced steps (exec.snapshots, snapshots.npz) and the training loss (history.parquet,
-whose rows end at every snapshot step too). Definitions (docs/dynamics.md), fixed before the full-size run:
+whose rows end at every snapshot step too). Definitions (docs/experiments/dynamics.md), fixed before the full-size run:
 
 - levels: D_i = 0 (not represented), 1/2 (one of an antipodal pair: a digon), 1 (a dimension of its own); a feature
   is *at* a level when within LEVEL_TOL of it.
@@ -18,15 +19,16 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-import analysis
-from analysis.checks import Fact
-from analysis.figure import STYLE, save, title
-from sweep import results
+from analysis.experiments.claims import FORMATS, PAPER, Claim, Preset, Verdict, evaluate
+from analysis.figures.common import STYLE, save, title
+from analysis.run import Run
 from sweep.metrics import dimensionality
 
+# The paper's learning-dynamics claim (jumps between D_i levels, the loss dropping at them): a FAIL is a finding
+PRESETS = (Preset("dynamics", ("dynamics",), findings=True),)
+SOURCE = f"{PAPER}, section 'Learning dynamics'"
 LEVELS = (0.0, 0.5, 1.0)
 LEVEL_TOL = 0.05  # at a level: |D_i - level| <= this
 WINDOW = 4  # a jump happens within steps [t / WINDOW, t]
@@ -37,18 +39,15 @@ DROP_WHEN_QUIET = 0.05  # ... and over the quiet windows at most this
 ANTIPODAL = -0.9  # a digon: the two features' cosine below this
 
 
-def trajectories(directory: Path) -> list[dict]:
-    """Per model of every run at or under `directory`: seed, snapshot steps (S,), D (S, n), W (S, m, n), the training
-    loss at each snapshot step (S,) and the final loss."""
+def trajectories(run_: Run) -> list[dict]:
+    """Per model of the run: seed, snapshot steps (S,), D (S, n), W (S, m, n), the training loss at each snapshot step
+    (S,) and the final loss; the lowest final loss first."""
     out = []
-    table = analysis.load(directory)
-    for run_dir in analysis.find_runs(directory):
-        run = run_dir.relative_to(directory).as_posix() if run_dir != Path(directory) else "."
-        snaps = results.load_snapshots(run_dir)
-        history = results.load_history(run_dir)
+    table, history = run_.table, run_.history
+    for run, snaps in run_.snapshots.items():
         steps = snaps["step"]
         for g, model_id in enumerate(snaps["model_id"]):
-            loss = history[history["model_id"] == model_id].set_index("step")["loss"]
+            loss = history[(history["run"] == run) & (history["model_id"] == model_id)].set_index("step")["loss"]
             row = table[(table["run"] == run) & (table["model_id"] == model_id)].iloc[0]
             out.append({"run": run, "model_id": int(model_id), "seed": int(row["seed"]), "steps": steps,
                         "W": snaps["W"][:, g], "D": dimensionality(snaps["W"][:, g].astype(np.float64)),
@@ -96,41 +95,68 @@ def jumps(t: dict) -> dict:
             "drop_at_jumps": drop[at[jumped]], "drop_when_quiet": drop[quiet]}
 
 
-def check(directory: Path, table: pd.DataFrame) -> list[Fact]:
-    models = trajectories(directory)
-    n = int(table["n_features"].iloc[0])
+def measured(run: Run) -> dict:
+    """What the three claims read, from every model's trajectory (`run.once(measured)` reads them once)."""
     ends, jumped, at_jumps, when_quiet = [], [], [], []
-    for t in models:
+    for t in trajectories(run):
         j = jumps(t)
         pairs, ok = digons(t["W"][-1], j["levels"])
         ends.append((t["seed"], pairs, int((j["levels"] == 0).sum()), ok))
         jumped.append((t["seed"], int(j["jumped"].sum())))
         at_jumps.append(j["drop_at_jumps"])
         when_quiet.append(j["drop_when_quiet"])
-    at_jumps, when_quiet = np.concatenate(at_jumps), np.concatenate(when_quiet)
+    return {"ends": ends, "jumped": jumped, "at_jumps": np.concatenate(at_jumps), "when_quiet": np.concatenate(when_quiet)}
+
+
+def end_in_digons(run: Run) -> Verdict:
+    ends = run.once(measured)["ends"]
+    return Verdict(all(ok for *_, ok in ends),
+                   "; ".join(f"seed {s}: {p} digons, {z} features at 0{'' if ok else ' (NOT digons)'}" for s, p, z, ok in ends))
+
+
+def features_jump(run: Run) -> Verdict:
+    n, jumped = int(run.setting("n_features")), run.once(measured)["jumped"]
+    return Verdict(all(k >= n / 2 for _, k in jumped), ", ".join(f"seed {s}: {k}/{n}" for s, k in jumped), {"n": n})
+
+
+def loss_drops(run: Run) -> Verdict:
+    at_jumps, when_quiet = run.once(measured)["at_jumps"], run.once(measured)["when_quiet"]
     med_jump = float(np.median(at_jumps)) if at_jumps.size else float("nan")
     med_quiet = float(np.median(when_quiet)) if when_quiet.size else float("nan")
-    return [
-        Fact(f"every seed ends in digons (each D_i within {LEVEL_TOL} of 0 or 1/2, the features at 1/2 in antipodal "
-             f"pairs, cosine < {ANTIPODAL})", all(ok for *_, ok in ends),
-             "; ".join(f"seed {s}: {p} digons, {z} features at 0{'' if ok else ' (NOT digons)'}" for s, p, z, ok in ends)),
-        Fact(f"D_i jumps: in every seed at least half of the {n} features change D_i by >= {JUMP} within a factor "
-             f"{WINDOW} of steps and end at a level", all(k >= n / 2 for _, k in jumped),
-             ", ".join(f"seed {s}: {k}/{n}" for s, k in jumped)),
-        Fact(f"the loss drops at the jumps: median relative loss drop over the jumps' windows >= {DROP_AT_JUMPS:.0%} and "
-             f"over the quiet windows (every D_i within {QUIET}) <= {DROP_WHEN_QUIET:.0%}",
-             med_jump >= DROP_AT_JUMPS and med_quiet <= DROP_WHEN_QUIET,
-             f"at {at_jumps.size} jumps {med_jump:.1%} (quartiles {np.nanpercentile(at_jumps, 25):.1%}-"
-             f"{np.nanpercentile(at_jumps, 75):.1%}); in {when_quiet.size} quiet windows {med_quiet:.1%}"
-             if at_jumps.size and when_quiet.size else f"{at_jumps.size} jumps, {when_quiet.size} quiet windows"),
-    ]
+    return Verdict(med_jump >= DROP_AT_JUMPS and med_quiet <= DROP_WHEN_QUIET,
+                   f"at {at_jumps.size} jumps {med_jump:.1%} (quartiles {np.nanpercentile(at_jumps, 25):.1%}-"
+                   f"{np.nanpercentile(at_jumps, 75):.1%}); in {when_quiet.size} quiet windows {med_quiet:.1%}"
+                   if at_jumps.size and when_quiet.size else f"{at_jumps.size} jumps, {when_quiet.size} quiet windows")
 
 
-def figures(directory: Path, formats=("png", "svg"), columns: int = 3) -> list[Path]:
+CLAIMS = (
+    Claim(f"every seed ends in digons (each D_i within {LEVEL_TOL} of 0 or 1/2, the features at 1/2 in antipodal "
+          f"pairs, cosine < {ANTIPODAL})", "paraphrase: with uniform importance at this density the features end in "
+          "digons (antipodal pairs, D_i = 1/2)", SOURCE, f"within {LEVEL_TOL} of a level (training noise); antipodal: "
+          f"cosine < {ANTIPODAL}", end_in_digons),
+    Claim(f"D_i jumps: in every seed at least half of the {{n}} features change D_i by >= {JUMP} within a factor "
+          f"{WINDOW} of steps and end at a level",
+          "paraphrase: D_i jumps between levels (\"energy levels\", the paper's phrase as docs/experiments/dynamics.md "
+          "quotes it)", SOURCE,
+          f"a change >= {JUMP} within a factor {WINDOW} of steps (0.6 decades), in at least half the features of every seed",
+          features_jump),
+    Claim(f"the loss drops at the jumps: median relative loss drop over the jumps' windows >= {DROP_AT_JUMPS:.0%} and "
+          f"over the quiet windows (every D_i within {QUIET}) <= {DROP_WHEN_QUIET:.0%}",
+          "paraphrase: the loss curve drops where the features jump, and is flat between", SOURCE,
+          f">= {DROP_AT_JUMPS:.0%} at the jumps against <= {DROP_WHEN_QUIET:.0%} when quiet: a drop the eye sees on a log "
+          "axis, against noise", loss_drops),
+)
+
+
+def check(run: Run):
+    return evaluate(CLAIMS, run)
+
+
+def figures(run: Run, formats=FORMATS, columns: int = 3) -> list[Path]:
     """`dynamics`: per seed (columns; the lowest final loss first), each feature's D_i over training (top; log step
     axis; dotted: the levels 0, 1/2, 1; ticks: each jumping feature's jump step) above the training loss (bottom)."""
-    table = analysis.load(directory)
-    models = trajectories(directory)[:columns]
+    table = run.table
+    models = trajectories(run)[:columns]
     fig = Figure(figsize=(4.2 * len(models) + 0.6, 5.4), layout="constrained")
     grid = fig.add_gridspec(2, len(models), height_ratios=[1.6, 1])
     cmap = matplotlib.colormaps["tab20"]
@@ -158,4 +184,4 @@ def figures(directory: Path, formats=("png", "svg"), columns: int = 3) -> list[P
                 bottom.set_ylabel("training loss\n(importance-weighted MSE)")
         fig.suptitle(f"Learning dynamics: each feature's D_i over training (one colour a feature; dotted: the levels "
                      f"0, 1/2, 1) above the loss (vertical lines: the jumps). {title(table)}", fontsize=9)
-    return save(fig, Path(directory) / "figures", "dynamics", formats)
+    return save(fig, run.directory / "figures", "dynamics", formats)

@@ -1,0 +1,174 @@
+"""The seed blog post (Pramodith B., 2024, "Mechanistic Interpretability: What's Superposition?"):
+each of its claims checked on every seed, and its figures (`python -m analysis.paper blog`; docs/experiments/blog.md).
+
+The blog trains n=5, m=2 models (importance 0.9^i; signed N(0, 1) features, present with probability
+1 - S): linear at S=0, ReLU at S=0.5 and S=0.9, and reads their weights. conf/experiment/blog.yaml trains
+both kinds at all three sparsities with the blog's N(0, 1) values and the paper's U[0, 1] values. Every
+claim is a test of one model's weights (analysis/experiments/blog_measures.py) with a threshold fixed there; a claim
+PASSes when more than half the seeds support it, and the count is always printed. A claim that fails is a finding
+about the blog's recipe, not a broken run: `analysis.paper` does not exit 1 for it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.experiments.blog_measures import (
+    DISCARDS,
+    NEAR_ZERO,
+    ORTHOGONAL_DEG,
+    POSITIVE,
+    RANK_TOLERANCE,
+    SAME_LINE_DEG,
+    UNIQUE_DEG,
+    Model,
+    all_represented,
+    bias_cancels_positive_interference,
+    bias_near_zero,
+    interference_near_zero,
+    less_orthogonal,
+    like_pca,
+    negative_interference,
+    pca_pair,
+    ranked_by_importance,
+    relu_discards,
+    rest_near_zero,
+    sample,
+    two_orthogonal_lines,
+    unique_directions,
+)
+from analysis.experiments.claims import BLOG, FORMATS, Claim, Fact, Preset
+from analysis.figures.common import save
+from analysis.figures.plot_diagnostics import draw_diagnostics, draw_vectors
+from analysis.run import Run
+from sweep.metrics import REPRESENTED_NORM, feature_norms
+
+PRESETS = (Preset("blog", ("reproduced", "seeds"), findings=True),)
+DATA = {"normal": "N(0,1) data, the blog's", "uniform": "U[0,1] data, the paper's"}
+SHORT = {"normal": "N(0,1) data", "uniform": "U[0,1] data"}
+MODELS = (("linear", 0.0), ("relu", 0.5), ("relu", 0.9))  # the blog's three models
+REPRESENTED = "represented: ||W_i|| > 0.5, the project's cut (trained norms are near 0 or about 1)"
+
+
+def _claim(kind, sparsity, says, quote, threshold, test) -> Claim:
+    """A claim about the blog's (kind, sparsity) model; `test` (blog_measures.py) reads one seed's weights."""
+    return Claim("{kind} S={sparsity:g}: " + says, quote, BLOG, threshold, test, {"kind": kind, "sparsity": sparsity})
+
+
+CLAIMS = (
+    _claim("linear", 0.0, "features 0 and 1 orthogonal (90 +- 10 deg), norms > 0.5",
+           "paraphrase: the first two features are orthogonal", f"90 +- {ORTHOGONAL_DEG:g} deg; {REPRESENTED}", pca_pair),
+    _claim("linear", 0.0, "features 2-4 have norm near 0 (< 0.1)", "paraphrase: the rest have norm near 0",
+           f"'near 0': < {NEAR_ZERO:g}, a fifth of the represented cut", rest_near_zero),
+    _claim("linear", 0.0, "'very similar to PCA': W^T W within 0.1 of diag(1,1,0,0,0)", "\"very similar to PCA\"",
+           f"PCA of the top two features is W^T W = diag(1,1,0,0,0); within {NEAR_ZERO:g} ('near 0')", like_pca),
+    _claim("linear", 0.0, "bias near 0 (|b_i| < 0.1)", "paraphrase: the bias is near 0", f"< {NEAR_ZERO:g}", bias_near_zero),
+    _claim("linear", 0.0, "interference near 0 (|score| < 0.1)", "paraphrase: the interference is near 0",
+           f"< {NEAR_ZERO:g}", interference_near_zero),
+    _claim("relu", 0.5, "all 5 features represented (norm > 0.5)", "\"all features are represented\"", REPRESENTED,
+           all_represented),
+    _claim("relu", 0.5, "norms ranked by importance (no rise > 0.02)", "paraphrase: the norms are ranked by importance",
+           f"no norm above the previous feature's by more than {RANK_TOLERANCE:g} (training noise)", ranked_by_importance),
+    _claim("relu", 0.5, "in 2 directions: 3 features on one line, 2 on the orthogonal one (norm > 0.1; 15 deg)",
+           "paraphrase: just 2 directions, three features on one line and two on the orthogonal one",
+           f"features with norm > {NEAR_ZERO:g} within {SAME_LINE_DEG:g} deg of a line; lines 90 +- {ORTHOGONAL_DEG:g} deg",
+           two_orthogonal_lines),
+    _claim("relu", 0.5, "bias cancels positive interference: b_i < 0 wherever score > 0.05 (represented features)",
+           "paraphrase: the bias cancels positive interference (b < 0 where the score > 0)",
+           f"'positive': score > {POSITIVE:g}, above training noise; on represented features",
+           bias_cancels_positive_interference),
+    _claim("relu", 0.9, "all 5 features represented (norm > 0.5)", "\"all features are represented\"", REPRESENTED,
+           all_represented),
+    _claim("relu", 0.9, "in unique directions: 5 features with norm > 0.1, every pair >= 20 deg apart",
+           "paraphrase: the features lie in unique directions", f"every pair >= {UNIQUE_DEG:g} deg apart", unique_directions),
+    _claim("relu", 0.9, "less orthogonal: mean |cos| of represented pairs above the S=0.5 median",
+           "paraphrase: the features are less orthogonal than at S=0.5", "above the median over the S=0.5 seeds",
+           less_orthogonal),
+    _claim("relu", 0.9, "interference is negative: every score < 0", "\"ReLU discards negative interference\" (its first half)",
+           "every score < 0: the claim as stated", negative_interference),
+    _claim("relu", 0.9, "the ReLU discards it: zeroes >= 90% of the squared pre-activation of features that are off",
+           "\"ReLU discards negative interference\" (its second half)",
+           f">= {DISCARDS:.0%} of the squared pre-activation of the features that are off, on 8,192 samples", relu_discards),
+)
+
+
+def _summary(values: list) -> str:
+    if isinstance(values[0], str):
+        return ", ".join(f"{v} x{c}" for v, c in Counter(values).most_common())
+    low, high = min(values), max(values)
+    fmt = (lambda v: f"{v:.0f}") if all(float(v).is_integer() for v in values) else (lambda v: f"{v:.3g}")
+    return fmt(low) if low == high else f"{fmt(low)} .. {fmt(high)}"
+
+
+def _models(run: Run) -> pd.DataFrame:
+    return run.models.sort_values(["distribution", "model_kind", "sparsity", "seed"])
+
+
+def check(run: Run) -> list[Fact]:
+    """Every claim on every seed, for each distribution in the run (the blog's N(0,1) first); a claim PASSes when more
+    than half the seeds support it."""
+    models = _models(run)
+    n = int(run.setting("n_features"))
+    facts = []
+    for distribution in sorted(models["distribution"].unique(), key=list(DATA).index):
+        rows = models[models["distribution"] == distribution]
+        W_of = {(k, s): [run.W({"run": r, "model_id": i}) for r, i in zip(g["run"], g["model_id"])]
+                for (k, s), g in rows.groupby(["model_kind", "sparsity"])}
+        for claim in CLAIMS:
+            kind, sparsity = claim.args["kind"], claim.args["sparsity"]
+            cell = rows[(rows["model_kind"] == kind) & np.isclose(rows["sparsity"], sparsity)]
+            if cell.empty:
+                continue
+            x = sample(1 - sparsity, distribution, n, np.random.default_rng(0))
+            results = [claim.measure(Model(*run.weights_of({"run": r, "model_id": i}), x, W_of))
+                       for r, i in zip(cell["run"], cell["model_id"])]
+            support = sum(ok for ok, _ in results)
+            measured = "; ".join(f"{name} {_summary([v[name] for _, v in results])}" for name in results[0][1])
+            facts.append(Fact(f"[{DATA[distribution]}] " + claim.says.format(**claim.args),
+                              support > len(results) / 2, f"{support}/{len(results)} seeds; {measured}"))
+    return facts
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def _label(kind: str, sparsity: float, distribution: str) -> str:
+    return f"{'ReLU' if kind == 'relu' else 'linear'}, S={sparsity:g}, {SHORT[distribution]}"
+
+
+def figures(run: Run, formats=FORMATS) -> list[Path]:
+    """`reproduced`: the five diagnostics of the lowest-loss seed of each of the blog's three models, for
+    each distribution; `seeds`: the feature vectors of every seed of those models."""
+    table, best, models = run.table, run.best, _models(run)
+    distributions = sorted(models["distribution"].unique(), key=list(DATA).index)
+    cells = [(d, k, s) for d in distributions for k, s in MODELS
+             if ((models["distribution"] == d) & (models["model_kind"] == k) & np.isclose(models["sparsity"], s)).any()]
+    rows = []
+    for d, k, s in cells:
+        row = best[(best["distribution"] == d) & (best["model_kind"] == k) & np.isclose(best["sparsity"], s)].iloc[0]
+        rows.append((f"{_label(k, s, d)}: seed {row['seed']} (lowest loss)",
+                     *run.weights_of(row)))
+    first = table.iloc[0]
+    recipe = (f"n={first['n_features']}, m={first['n_hidden']}, importance 0.9^i, AdamW lr {first['lr']:g}, wd "
+              f"{first['weight_decay']:g}, {first['schedule']} lr, {first['steps']} steps x batch {first['batch_size']}")
+    out = run.directory / "figures"
+    paths = save(draw_diagnostics(rows, f"The blog post's three models and diagnostics ({recipe})"), out, "reproduced",
+                 formats)
+    seeds = sorted(models["seed"].unique())
+    fig = Figure(figsize=(1.6 * len(seeds) + 0.5, 1.7 * len(cells) + 0.6), layout="constrained")
+    for r, (d, k, s) in enumerate(cells):
+        cell = models[(models["distribution"] == d) & (models["model_kind"] == k) & np.isclose(models["sparsity"], s)]
+        for c, (_, row) in enumerate(cell.iterrows()):
+            ax = fig.add_subplot(len(cells), len(seeds), r * len(seeds) + c + 1)
+            W = run.W(row)
+            draw_vectors(ax, W, legend=False)
+            ax.set_xlabel("")
+            ax.set_ylabel(_label(k, s, d).replace(", ", "\n", 1) if c == 0 else "", fontsize=6)
+            ax.set_title(f"seed {row['seed']}: {int((feature_norms(W) > REPRESENTED_NORM).sum())} repr.", fontsize=6)
+    fig.suptitle(f"W_i of every seed (point size: norm; colours: feature 0..4 as in 'reproduced'). {recipe}",
+                 fontsize=8)
+    return paths + save(fig, out, "seeds", formats)

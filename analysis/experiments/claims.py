@@ -1,0 +1,83 @@
+"""The parts every experiment module is made of (analysis/experiments/__init__.py): its presets, its claims as data,
+and the facts a check prints.
+
+A `Claim` says what it tests and how: the sentence it tests (`quote`: the source's words in quotes, or a paraphrase
+marked "paraphrase:"), where that sentence is (`source`: the paper's section or the blog), the line printed with the
+verdict (`says`, a format string), the threshold and why (`threshold`), and the `measure` that reads a `Run` and
+returns a `Verdict` (or None where the run has nothing the claim applies to). `evaluate` turns claims into `Fact`s,
+what `python -m analysis.paper` prints and records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from analysis.run import Run
+from sweep.metrics import dimensionality_sum
+
+PAPER = "Elhage et al. 2022, Toy Models of Superposition"
+BLOG = "Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? (as summarised in issue 10)"
+FORMATS = ("png", "svg")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """conf/experiment/NAME.yaml, read by an experiment module: the figures copied into the gallery, and whether a FAIL
+    is a finding about someone's claim (exit 0) rather than a broken run (exit 1)."""
+
+    name: str
+    gallery: tuple[str, ...]
+    findings: bool = False
+
+
+@dataclass
+class Fact:
+    claim: str
+    passed: bool
+    measured: str
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    measured: str
+    fields: dict = field(default_factory=dict)  # values for the claim's `says` that only the run knows (m, n, ...)
+
+
+@dataclass(frozen=True)
+class Claim:
+    says: str  # printed with the verdict; {names} come from `args` and the verdict's fields
+    quote: str  # "the source's sentence", or "paraphrase: ..." where no quote was taken
+    source: str  # PAPER or BLOG, with the section
+    threshold: str  # the threshold and why it is that
+    measure: Callable[..., Verdict | list[Verdict] | None]  # (run, **args) -> a Verdict, one per cell, or None
+    args: dict = field(default_factory=dict)
+
+
+def evaluate(claims, run: Run) -> list[Fact]:
+    """Each claim measured on the run, in order (a claim tested cell by cell gives a fact per cell); claims the run has
+    nothing for are left out."""
+    facts = []
+    for claim in claims:
+        verdicts = claim.measure(run, **claim.args)
+        for verdict in verdicts if isinstance(verdicts, list) else [] if verdicts is None else [verdicts]:
+            facts.append(Fact(claim.says.format(**claim.args, **verdict.fields), verdict.passed, verdict.measured))
+    return facts
+
+
+def capacity(run: Run) -> Verdict:
+    """sum_i D_i <= m on every trained model, computed afresh from W in float64."""
+    models = run.table.drop_duplicates(["run", "model_id"])
+    excess = [dimensionality_sum(run.W({"run": r, "model_id": i})) - m
+              for r, i, m in zip(models["run"], models["model_id"], models["n_hidden"])]
+    worst = float(np.max(excess))
+    return Verdict(worst <= 1e-9, f"{len(excess)} models; largest sum_i D_i - m = {worst:.3g}")
+
+
+CAPACITY = Claim(
+    "every trained model: sum_i D_i <= m (capacity, Scherlis et al. 2022; 1e-9)",
+    "paraphrase: the feature dimensionalities of a model sum to at most its m hidden dimensions",
+    "Scherlis et al. 2022, Polysemanticity and Capacity in Neural Networks (the bound the paper's D_i obey)",
+    "1e-9: a theorem, so only float64 rounding may exceed it", capacity)

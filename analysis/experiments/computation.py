@@ -1,0 +1,93 @@
+"""Computation in superposition over density (`python -m analysis.paper computation`: n=100, m=40, importance 0.8^i,
+1-S from 1 to 0.001; docs/experiments/computation.md):
+y' = ReLU(W2 ReLU(W1 x) + b) (model.kind=abs, untied) trained on |x|, x_i = 0 with probability S else U[-1, 1]
+(data.distribution=signed_uniform). The per-neuron reading (in a neuron, alive, dedicated, a +/- pair):
+analysis/neurons.py. Every threshold below was fixed before the full-size runs; checks use the lowest-loss seed of each
+density, and print their numbers whatever the verdict.
+The claims are qualitative, read through thresholds fixed beforehand: a FAIL is a finding (exit 0).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
+from analysis.figures.common import save
+from analysis.figures.neurons import neurons_figure
+from analysis.neurons import describe, neuron_summary
+from analysis.run import Run
+
+PRESETS = (Preset("computation", ("neurons",), findings=True),)
+SOURCE = f"{PAPER}, section 'Computation in superposition'"
+TOP_DEDICATED = 3  # "the most important features' neurons stay monosemantic": features 0..2 (importance >= 0.64)
+MAX_DROP = 2  # "increasingly polysemantic": the polysemantic neurons never fall by more than this to a sparser density
+SPARSEST_POLY = 0.5  # ... and more than this fraction of the m neurons are polysemantic at the sparsest density
+
+
+def _best(run: Run):
+    return run.best.sort_values("density", ascending=False)
+
+
+def summaries(run: Run) -> dict:
+    """{density: neuron_summary} of the lowest-loss seed of each density, densest first."""
+    return {row["density"]: neuron_summary(run.W(row), run.W(row, "W2")) for _, row in _best(run).iterrows()}
+
+
+def monosemantic_when_dense(run: Run) -> Verdict:
+    summary = run.once(summaries)
+    dense = summary[list(summary)[0]]
+    return Verdict(dense["polysemantic"] == 0 and dense["alive"] > 0, describe(dense),
+                   {"dense": list(summary)[0], "seeds": run.table["seed"].nunique()})
+
+
+def increasingly_polysemantic(run: Run) -> Verdict:
+    summary, m = run.once(summaries), int(run.setting("n_hidden"))
+    densities = list(summary)
+    poly = [summary[d]["polysemantic"] for d in densities]
+    counts = ", ".join(f"{d:g}: {p}" for d, p in zip(densities, poly))
+    sparsest = summary[densities[-1]]["polysemantic"]
+    return Verdict(all(b >= a - MAX_DROP for a, b in zip(poly, poly[1:])) and sparsest > SPARSEST_POLY * m,
+                   f"polysemantic neurons by 1-S: {counts}", {"m": m, "sparsest": densities[-1]})
+
+
+def important_dedicated(run: Run) -> Verdict:
+    summary = run.once(summaries)
+    return Verdict(all(s["prefix"] >= TOP_DEDICATED for s in summary.values()),
+                   "leading dedicated features by 1-S: " + ", ".join(f"{d:g}: {s['prefix']}" for d, s in summary.items()))
+
+
+def more_than_pairs(run: Run) -> Verdict:
+    summary, m = run.once(summaries), int(run.setting("n_hidden"))
+    sparsest = summary[list(summary)[-1]]
+    return Verdict(sparsest["represented"] > m / 2,
+                   "features in neurons by 1-S: " + ", ".join(f"{d:g}: {s['represented']}" for d, s in summary.items()),
+                   {"sparsest": list(summary)[-1], "half": m // 2})
+
+
+CLAIMS = (
+    Claim("1-S={dense:g}: every alive neuron monosemantic (lowest-loss of {seeds} seeds)",
+          "paraphrase: with dense features the neurons are monosemantic", SOURCE,
+          "no polysemantic neuron at all (in a neuron: rescaled |W1_ji| > 0.5, analysis/neurons.py)", monosemantic_when_dense),
+    Claim(f"increasingly polysemantic as S grows: polysemantic neurons never fall by more than {MAX_DROP} from one density "
+          f"to the next sparser, and more than {SPARSEST_POLY:.0%} of the {{m}} neurons at 1-S={{sparsest:g}}",
+          "paraphrase: as sparsity grows the neurons become \"increasingly polysemantic\" (the phrase as this "
+          "code quoted it before)", SOURCE,
+          f"a fall of at most {MAX_DROP} neurons between neighbouring densities (seed noise), and a majority polysemantic "
+          "at the sparsest", increasingly_polysemantic),
+    Claim(f"the most important features (0..{TOP_DEDICATED - 1}) stay dedicated (every neuron they are in monosemantic) "
+          "at every density", "paraphrase: \"the most important features' neurons stay monosemantic\" (as this code quoted it "
+          "before)", SOURCE,
+          f"features 0..{TOP_DEDICATED - 1} (importance >= 0.64), a prefix of the importance order", important_dedicated),
+    Claim("1-S={sparsest:g}: more features in neurons than the m/2 = {half} of a model with a pair per feature "
+          "(computation in superposition)", "paraphrase: sparse, the model computes more features than it has neuron pairs",
+          SOURCE, "more than m/2: a ReLU(x), ReLU(-x) pair per feature fits only m/2", more_than_pairs),
+    CAPACITY,
+)
+
+
+def check(run: Run):
+    return evaluate(CLAIMS, run)
+
+
+def figures(run: Run, formats=FORMATS) -> list[Path]:
+    """`neurons`: per density (rows), the lowest-loss seed's rescaled W1, W2^T and per-neuron stacked W1 bars."""
+    return save(neurons_figure(run), run.directory / "figures", "neurons", formats)

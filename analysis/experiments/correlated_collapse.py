@@ -1,0 +1,117 @@
+"""Correlated pairs collapsing onto their principal component over density (`python -m analysis.paper
+correlated_collapse`: 3 correlated pairs, n=6, m=2; docs/experiments/correlated.md). Checks read the lowest-loss
+seed of each cell; measured values are always printed. The reading of a pair (collapsed, split, ...): analysis/geometry.py.
+The regimes' ends are the paper's approximate claims: a FAIL there is a finding (exit 0).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
+from analysis.figures.common import STYLE, save, title
+from analysis.figures.sets import draw_sets
+from analysis.geometry import PCA_TOLERANCE, collapse_summary, projection_error
+from analysis.run import Run
+
+PRESETS = (Preset("correlated_collapse", ("collapse",), findings=True),)
+SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
+# The paper's collapse regimes: (lowest density, highest density, collapsed pairs); None: "PCA-like".
+REGIMES = ((0.5, 1.0, None), (0.25, 0.5, 3), (0.15, 0.2, 2), (0.05, 0.15, 1), (0.0, 0.05, 0))
+WHAT = {3: "all 3 sets collapsed", 2: "two sets collapsed", 1: "one set collapsed",
+        0: "none collapsed: a hexagon of 6 directions"}
+
+
+def _models(run: Run):
+    return run.best.sort_values(["n_features", "correlation", "density"])
+
+
+def in_regime(density: float, low: float, high: float, expected) -> bool:
+    """The paper's regimes: 1-S >= 0.5 (PCA-like), <= 0.05 (none), else strictly inside (low, high); its ends are
+    approximate, and 0.2-0.25 belongs to no regime."""
+    if expected is None:
+        return density >= low
+    if expected == 0:
+        return density <= high
+    return low < density < high
+
+
+def summaries(run: Run) -> dict:
+    """{density: (collapse_summary, projection_error)} of the lowest-loss seed of each density."""
+    k, summary = int(run.setting("set_size")), {}
+    for _, row in _models(run).iterrows():
+        W = run.W(row)
+        summary[row["density"]] = (collapse_summary(W, k), projection_error(W))
+    return summary
+
+
+def regime(run: Run, low: float, high: float, expected) -> Verdict | None:
+    """Every density of the run inside the regime (lowest-loss seed): PCA-like, or `expected` pairs collapsed."""
+    inside = {d: s for d, s in run.once(summaries).items() if in_regime(d, low, high, expected)}
+    if not inside:
+        return None
+    measured = "; ".join(f"density {d:g}: {s['collapsed']} collapsed ({'/'.join(s['states'])}), {s['directions']} "
+                         f"directions, max|WW^T-I| {e:.2f}" for d, (s, e) in sorted(inside.items(), reverse=True))
+    if expected is None:
+        return Verdict(all(e <= PCA_TOLERANCE for _, e in inside.values()), measured)
+    return Verdict(all(s["collapsed"] == expected and (expected or s["directions"] == 6) for s, _ in inside.values()), measured)
+
+
+def _says(low, high, expected) -> str:
+    if expected is None:
+        return f"1-S >= {low:g}: PCA-like (W^T W an orthogonal rank-m projection: max |W W^T - I| <= {PCA_TOLERANCE:g})"
+    return f"1-S <= {high:g}: {WHAT[expected]}" if expected == 0 else f"1-S in ({low:g}, {high:g}): {WHAT[expected]}"
+
+
+CLAIMS = (
+    *(Claim(_says(low, high, expected),
+            "paraphrase: dense correlated features are learned as PCA would; as density falls, the pairs collapse onto "
+            f"their principal components ({'PCA-like' if expected is None else WHAT[expected]} here)", SOURCE,
+            "the paper's approximate regime ends, each checked strictly inside; collapsed: within 20 deg, both norms > "
+            f"0.25; PCA-like: max |W W^T - I| <= {PCA_TOLERANCE:g}", regime, {"low": low, "high": high, "expected": expected})
+      for low, high, expected in REGIMES),
+    CAPACITY,
+)
+
+
+def check(run: Run):
+    return evaluate(CLAIMS, run)
+
+
+def figures(run: Run, formats=FORMATS) -> list[Path]:
+    """`collapse`: collapsed pairs and stored directions of the lowest-loss seed vs density, over the paper's
+    regimes; below, the model at every density."""
+    table = run.table
+    models = _models(run).sort_values("density", ascending=False)
+    k = int(table["set_size"].iloc[0])
+    rows = [(row, run.W(row)) for _, row in models.iterrows()]
+    summaries = [collapse_summary(W, k) for _, W in rows]
+    density = np.array([row["density"] for row, _ in rows])
+    cols = len(rows)
+    fig = Figure(figsize=(max(8.0, 1.25 * cols), 5.2), layout="constrained")
+    grid = fig.add_gridspec(2, cols, height_ratios=[2.2, 1])
+    with matplotlib.rc_context(STYLE):
+        ax = fig.add_subplot(grid[0, :])
+        shades = ("0.93", "white")
+        for j, (low, high, expected) in enumerate(REGIMES):
+            ax.axvspan(max(low, 0.007), high, color=shades[j % 2], zorder=0)
+            label = "PCA-like" if expected is None else f"paper: {expected} collapsed"
+            ax.text(np.sqrt(max(low, 0.007) * high), 6.3, label, ha="center", va="bottom", fontsize=7)
+        ax.plot(density, [s["collapsed"] for s in summaries], "o-", color="C3", label="collapsed pairs (measured)")
+        ax.plot(density, [s["directions"] for s in summaries], "s--", color="C0", label="distinct directions stored")
+        ax.set_xscale("log")
+        ax.set_xlim(0.007, 1.1)
+        ax.set_ylim(-0.3, 7.2)
+        ax.set_xlabel("feature density 1-S (log)")
+        ax.set_ylabel("count (lowest-loss seed)")
+        ax.legend(loc="center left", fontsize=7)
+        for c, (row, W) in enumerate(rows):
+            axw = fig.add_subplot(grid[1, c])
+            draw_sets(axw, W, k)
+            axw.set_title(f"1-S={row['density']:g}", fontsize=7)
+    fig.suptitle(f"Collapse of correlated pairs onto (a+b)/√2, lowest-loss of {table['seed'].nunique()} seeds per "
+                 f"density (colour: set). {title(table)}", fontsize=9)
+    return save(fig, run.directory / "figures", "collapse", formats)

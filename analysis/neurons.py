@@ -1,0 +1,43 @@
+"""The neurons of an untied model y' = ReLU(W2 ReLU(W1 x) + b) (model.kind=abs) trained on |x| (computation in
+superposition; analysis/experiments/computation*.py).
+
+Per neuron, after the paper's rescaling (each hidden unit j divided by its largest |W1_ji|, W2's column j multiplied by
+it; sweep/metrics.py: rescaled): feature i is *in* neuron j when |W1_ji| > IN_NEURON (0.5) there, either sign (ReLU(x_i)
+or ReLU(-x_i) both carry the feature), and the neuron is alive (its largest rescaled |W2_ij| above DEAD_GAIN, 0.1; a
+neuron computing ReLU(+-x_i) for |x_i| has 1). A neuron is monosemantic with one feature in it, polysemantic with two
+or more. A feature is *dedicated* when it is in at least one neuron and every neuron it is in is monosemantic; it has
+a *pair* when it is in exactly two neurons, both monosemantic, one with W1_ji > 0 and one with W1_ji < 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sweep.metrics import abs_neuron_features, alive_neurons, rescaled
+
+
+def neuron_summary(W1, W2) -> dict:
+    """Per-neuron and per-feature counts of one model (W1 (m, n), W2 (n, m)); see the module docstring."""
+    inside = abs_neuron_features(W1, W2)  # (m, n)
+    alive = alive_neurons(W1, W2)
+    W1r = rescaled(W1, W2)[0]
+    per_neuron, per_feature = inside.sum(axis=1), inside.sum(axis=0)
+    alone = inside & (per_neuron == 1)[:, None]  # feature i is the only feature of neuron j
+    dedicated = (per_feature > 0) & (alone.sum(axis=0) == per_feature)
+    signs = np.where(inside, np.sign(W1r), 0.0)
+    pair = dedicated & (per_feature == 2) & ((signs > 0).sum(axis=0) == 1) & ((signs < 0).sum(axis=0) == 1)
+    prefix = int(np.argmin(dedicated)) if not dedicated.all() else len(dedicated)
+    second = np.sort(np.abs(W1r), axis=1)[:, -2] if W1r.shape[1] > 1 else np.zeros(len(W1r))  # next-largest weight
+    return {"alive": int(alive.sum()), "dead": int((~alive).sum()), "per_neuron": per_neuron, "per_feature": per_feature,
+            "represented": int((per_feature > 0).sum()), "monosemantic": int((per_neuron == 1).sum()),
+            "polysemantic": int((per_neuron >= 2).sum()), "dedicated": dedicated, "pairs": int(pair.sum()),
+            "pair": pair, "prefix": prefix, "crosstalk": float(second[alive].max()) if alive.any() else float("nan")}
+
+
+def constant_loss(density: float, importance) -> float:
+    """The loss of the best constant output (y = E|x|): mean_i I_i Var|x_i|, |x_i| = 0 w.p. 1-d else U[0, 1]."""
+    return float(np.mean(np.asarray(importance, np.float64) * (density / 3 - density**2 / 4)))
+
+
+def describe(s: dict) -> str:
+    return (f"{s['alive']} alive neurons ({s['monosemantic']} monosemantic, {s['polysemantic']} polysemantic), "
+            f"{s['represented']} features in neurons, {s['pairs']} with a +/- pair, {int(s['dedicated'].sum())} dedicated")
