@@ -11,6 +11,8 @@ trained alone draws exactly the batches it draws in a block.
 """
 from __future__ import annotations
 
+import logging
+import signal
 import time
 import zlib
 from dataclasses import dataclass
@@ -63,6 +65,7 @@ class TrainState(NamedTuple):
 
 
 EVAL_LABEL = zlib.crc32(b"eval")
+log = logging.getLogger(__name__)
 
 
 def model_key(seed, stream):
@@ -317,10 +320,15 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
                 for name, value in {"step": np.int64(done), **unpad(state.params)}.items():
                     kept.setdefault(name, []).append(value)
             due = cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every
-            if checkpoint_path and due and done < cfg.steps:
+            stopping = checkpoint.STOP.is_set() and done < cfg.steps  # SIGTERM in a SLURM task (hydra_plugins/slurm_launcher/)
+            if checkpoint_path and (due or stopping and cfg.exec.checkpoint_every) and done < cfg.steps:
                 checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint,
                                 {name: np.stack(values) for name, values in kept.items()})
                 last_saved = done
+            if stopping:
+                log.warning("SIGTERM: stopped at step %d, checkpoint %s; the requeued task resumes there", done,
+                            checkpoint_path if checkpoint_path and cfg.exec.checkpoint_every else "not written")
+                raise SystemExit(128 + signal.SIGTERM)
             bar.update(done - first)
             rate = (done - first) / max(time.perf_counter() - chunk_start, 1e-9)
             bar.set_postfix(model_steps_per_s=f"{rate * n_models:,.0f}", loss=f"{np.nanmean(losses):.3g}")
