@@ -33,7 +33,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket={dir}/munge/munge.socket,cred_expire=10
+AuthInfo=socket={dir}/munge/munge.socket,cred_expire=5
 StateSaveLocation={dir}/state
 SlurmdSpoolDir={dir}/spool
 SlurmctldLogFile={dir}/slurmctld.log

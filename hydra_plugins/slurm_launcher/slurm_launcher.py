@@ -38,7 +38,7 @@ except ImportError:
 
 log = logging.getLogger(__name__)
 POLL_S = 5  # seconds between squeue calls
-RESULT_GRACE_S = 10  # after a task ends, how long its result file may take to appear (shared file systems lag)
+RESULT_GRACE_S = 5  # after a task ends, how long its result file may take to appear (shared file systems lag)
 ACTIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING",
           "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT", "PREEMPTED"}  # squeue states of a task not yet over
 NEVER_CLEARS = {"PartitionConfig", "PartitionNodeLimit", "PartitionTimeLimit", "BadConstraints", "InvalidAccount",
@@ -111,31 +111,29 @@ def queue_states(job_ids: Sequence[str]) -> dict[str, tuple[str, str]] | None:
 
 
 def wait(jobs: list, poll_s: float = POLL_S, grace_s: float = RESULT_GRACE_S) -> dict[int, str]:
-    """Wait until every submitit job has a result or has ended without one; {index: state} of the latter."""
+    """Wait until every submitit job has a result or has ended without one; {index: state} of the latter.
+    Result files are looked for every second, the queue every poll_s."""
     ended_at, last_state, warned, dead = {}, {}, set(), {}
-    waiting = set(range(len(jobs)))
+    waiting, asked = set(range(len(jobs))), -float("inf")
     while waiting:
-        states = queue_states([jobs[i].job_id for i in waiting])
-        for i in sorted(waiting):
-            job = jobs[i]
-            if job.paths.result_pickle.exists():
-                waiting.discard(i)
-                continue
-            if states is None:
-                continue  # squeue failed this time: ask again
-            state, reason = states.get(job.job_id, (last_state.get(i, "gone from the queue"), ""))
-            last_state[i] = state
-            if state in ACTIVE:
-                ended_at.pop(i, None)
-                if state == "PENDING" and reason in NEVER_CLEARS and (i, reason) not in warned:
-                    warned.add((i, reason))
-                    log.warning("SLURM task %s pends with reason %s, which waiting does not clear (scancel it and "
-                                "ask for less; sinfo, sacctmgr show qos)", job.job_id, reason)
-            elif time.monotonic() - ended_at.setdefault(i, time.monotonic()) >= grace_s:
-                dead[i] = state
-                waiting.discard(i)
+        waiting -= {i for i in waiting if jobs[i].paths.result_pickle.exists()}
+        if waiting and time.monotonic() - asked >= poll_s:
+            states, asked = queue_states([jobs[i].job_id for i in waiting]), time.monotonic()
+            for i in sorted(waiting) if states is not None else ():  # None: squeue failed this time, ask again
+                job = jobs[i]
+                state, reason = states.get(job.job_id, (last_state.get(i, "gone from the queue"), ""))
+                last_state[i] = state
+                if state in ACTIVE:
+                    ended_at.pop(i, None)
+                    if state == "PENDING" and reason in NEVER_CLEARS and (i, reason) not in warned:
+                        warned.add((i, reason))
+                        log.warning("SLURM task %s pends with reason %s, which waiting does not clear (scancel it and "
+                                    "ask for less; sinfo, sacctmgr show qos)", job.job_id, reason)
+                elif time.monotonic() - ended_at.setdefault(i, time.monotonic()) >= grace_s:
+                    dead[i] = state
+                    waiting.discard(i)
         if waiting:
-            time.sleep(poll_s)
+            time.sleep(1)
     return dead
 
 
