@@ -11,7 +11,7 @@ import pytest
 
 from hydra_plugins.slurm_launcher.slurm_launcher import resource_error
 from sweep.results import is_complete, load_summary
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.test_sweeper import per_model
 
 # 3 shapes (n_hidden) x 2 seeds: 3 jobs of 2 models, ~2 s of training each here, a checkpoint every 1000 of 20000 steps
@@ -47,7 +47,7 @@ def interrupted(slurm, tmp_path_factory):
         slurm.run("scontrol", "requeue", training(sweep, 0))
         slurm.run("scancel", "--signal=USR2", training(sweep, 1))
         slurm.run("scancel", cancelled := training(sweep, 2))
-        _, stderr = run.communicate(timeout=300)  # bounded: without the dead-task check it waits forever
+        _, stderr = run.communicate(timeout=150)  # bounded: without the dead-task check it waits forever
         assert basic.wait(timeout=300) == 0, basic.stderr.read()
     finally:
         run.kill()
@@ -93,12 +93,11 @@ def test_a_cancelled_task_ends_the_multirun_in_one_line_and_the_others_are_kept(
 
 def test_resources_no_node_offers_are_refused_in_one_line_before_anything_is_written(slurm, tmp_path):
     cpus = slurm.run("sinfo", "-h", "-o", "%c").strip()
-    run = start([*ARGS, *ON_SLURM, "hydra.launcher.cpus_per_task=64", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
-                env=slurm.env)
-    _, stderr = run.communicate(timeout=120)
-    assert run.returncode == 2
-    assert stderr.strip().splitlines()[-1] == ("config error: hydra.launcher.cpus_per_task=64 is more than partition "
-                                               f"debug offers: {cpus} CPUs per node")
+    out = run_cli(["-m", *ARGS, *ON_SLURM, "hydra.launcher.cpus_per_task=64", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                  cwd=ROOT, env_extra={"SLURM_CONF": slurm.env["SLURM_CONF"]}, timeout=120)  # unchecked, it pends forever
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == ("config error: hydra.launcher.cpus_per_task=64 is more than partition "
+                                                   f"debug offers: {cpus} CPUs per node")
     assert not (tmp_path / "sweep").exists()
 
 
