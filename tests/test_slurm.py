@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from hydra_plugins.slurm_launcher.slurm_launcher import resource_error
+from hydra_plugins.slurm_launcher.slurm_launcher import resource_error, result_or_failure
 from sweep.results import is_complete, load_summary
 from tests.conftest import ROOT, run_cli
 from tests.test_sweeper import per_model
@@ -117,3 +117,16 @@ def test_resource_error_reads_what_sinfo_says():
         "hydra.launcher.cpus_per_task=2 x tasks_per_node=2 is more than partition cpu offers: 2 CPUs per node")
     assert resource_error({**fits, "partition": "big"}, sinfo) == (
         "hydra.launcher.partition=big is not a partition of this cluster (partitions: cpu, gpu)")
+
+
+def test_a_task_that_raised_is_one_line_with_its_exception(tmp_path):
+    """The launcher's report of a task whose Python raised, on a result written by submitit (its local executor)."""
+    import submitit
+
+    job = submitit.LocalExecutor(folder=tmp_path).submit(int, "not a number")
+    assert job.exception() is not None  # waits for it
+    assert result_or_failure(job, 3, None) == (None, (
+        f"SLURM task {job.job_id} (job 3) FAILED: ValueError: invalid literal for int() with base 10: 'not a number'; "
+        f"log: {job.paths.stderr}"))
+    assert result_or_failure(job, 3, "OUT_OF_MEMORY")[1] == (
+        f"SLURM task {job.job_id} (job 3) ended OUT_OF_MEMORY without a result; log: {job.paths.stderr}")

@@ -167,19 +167,22 @@ class SlurmLauncher(SubmititSlurmLauncher or object):
         log.info("submitted %d job(s) to SLURM as job %s; task logs like %s", n, jobs[0].job_id.split("_")[0],
                  jobs[0].paths.stderr)
         dead = wait(jobs)
-        results, failed = [], []
-        for i, job in enumerate(jobs):
-            if i in dead:
-                failed.append(f"SLURM task {job.job_id} (job {nums[i]}) ended {dead[i]} without a result; "
-                              f"log: {job.paths.stderr}")
-                continue
-            try:
-                results.append(job.results()[0])
-            except submitit.core.utils.FailedJobError as error:
-                trace = str(error).split("-" * 22)[1].strip().splitlines()  # submitit: the traceback between rules
-                failed.append(f"SLURM task {job.job_id} (job {nums[i]}) FAILED: {trace[-1] if trace else error}; "
-                              f"log: {job.paths.stderr}")
+        outcomes = [result_or_failure(job, num, dead.get(i)) for i, (num, job) in enumerate(zip(nums, jobs))]
+        failed = [line for _, line in outcomes if line]
         if failed:
             print("\n".join(failed), file=sys.stderr)
             sys.exit(1)
-        return results
+        return [result for result, _ in outcomes]
+
+
+def result_or_failure(job, num: int, dead_state: str | None) -> tuple[JobReturn | None, str | None]:
+    """(the task's JobReturn, None), or (None, one line naming the task, how it ended and its log)."""
+    from submitit.core.utils import FailedJobError
+
+    if dead_state is not None:
+        return None, f"SLURM task {job.job_id} (job {num}) ended {dead_state} without a result; log: {job.paths.stderr}"
+    try:
+        return job.results()[0], None
+    except FailedJobError as error:  # the task's Python raised; submitit puts its traceback between two rules
+        trace = str(error).split("-" * 22)[1].strip().splitlines() if "-" * 22 in str(error) else [str(error)]
+        return None, f"SLURM task {job.job_id} (job {num}) FAILED: {trace[-1]}; log: {job.paths.stderr}"
