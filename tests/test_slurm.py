@@ -130,3 +130,31 @@ def test_a_task_that_raised_is_one_line_with_its_exception(tmp_path):
         f"log: {job.paths.stderr}"))
     assert result_or_failure(job, 3, "OUT_OF_MEMORY")[1] == (
         f"SLURM task {job.job_id} (job 3) ended OUT_OF_MEMORY without a result; log: {job.paths.stderr}")
+
+
+def test_wait_ends_on_dead_and_purged_tasks_and_warns_once_of_a_pend_that_cannot_clear(tmp_path, monkeypatch, caplog):
+    """wait() on fake jobs and a scripted squeue: task 0 writes its result; task 1 pends (PartitionConfig: one
+    warning), then is cancelled; task 2 leaves the queue (purged) without a result; a failed squeue is asked again."""
+    from types import SimpleNamespace
+
+    from hydra_plugins.slurm_launcher import slurm_launcher
+
+    jobs = [SimpleNamespace(job_id=f"9_{i}", paths=SimpleNamespace(result_pickle=tmp_path / f"{i}.pkl")) for i in range(3)]
+    script = iter([{"9_0": ("RUNNING", "None"), "9_1": ("PENDING", "PartitionConfig"), "9_2": ("RUNNING", "None")},
+                   {"9_1": ("PENDING", "PartitionConfig"), "9_2": ("RUNNING", "None")},
+                   None,
+                   {"9_1": ("CANCELLED", "None")}])
+
+    calls = []
+
+    def squeue(job_ids):
+        calls.append(job_ids)
+        assert len(calls) < 20, "wait() does not end"
+        jobs[0].paths.result_pickle.touch()
+        return next(script, {"9_1": ("CANCELLED", "None")})
+
+    monkeypatch.setattr(slurm_launcher, "queue_states", squeue)
+    assert slurm_launcher.wait(jobs, poll_s=0, grace_s=0, tick_s=0) == {1: "CANCELLED", 2: "gone from the queue"}
+    assert [r.message for r in caplog.records].count(
+        "SLURM task 9_1 pends with reason PartitionConfig, which waiting does not clear (scancel it and ask for less; "
+        "sinfo, sacctmgr show qos)") == 1

@@ -110,9 +110,9 @@ def queue_states(job_ids: Sequence[str]) -> dict[str, tuple[str, str]] | None:
             (line.split("|") for line in out.stdout.splitlines() if line.count("|") == 2)}
 
 
-def wait(jobs: list, poll_s: float = POLL_S, grace_s: float = RESULT_GRACE_S) -> dict[int, str]:
+def wait(jobs: list, poll_s: float = POLL_S, grace_s: float = RESULT_GRACE_S, tick_s: float = 1) -> dict[int, str]:
     """Wait until every submitit job has a result or has ended without one; {index: state} of the latter.
-    Result files are looked for every second, the queue every poll_s."""
+    Result files are looked for every tick_s, the queue every poll_s."""
     ended_at, last_state, warned, dead = {}, {}, set(), {}
     waiting, asked = set(range(len(jobs))), -float("inf")
     while waiting:
@@ -121,7 +121,9 @@ def wait(jobs: list, poll_s: float = POLL_S, grace_s: float = RESULT_GRACE_S) ->
             states, asked = queue_states([jobs[i].job_id for i in waiting]), time.monotonic()
             for i in sorted(waiting) if states is not None else ():  # None: squeue failed this time, ask again
                 job = jobs[i]
-                state, reason = states.get(job.job_id, (last_state.get(i, "gone from the queue"), ""))
+                state, reason = states.get(job.job_id, (last_state.get(i, "RUNNING"), ""))
+                if job.job_id not in states and state in ACTIVE:  # purged (MinJobAge after it ended), end unseen
+                    state = "gone from the queue"
                 last_state[i] = state
                 if state in ACTIVE:
                     ended_at.pop(i, None)
@@ -133,7 +135,7 @@ def wait(jobs: list, poll_s: float = POLL_S, grace_s: float = RESULT_GRACE_S) ->
                     dead[i] = state
                     waiting.discard(i)
         if waiting:
-            time.sleep(1)
+            time.sleep(tick_s)
     return dead
 
 
