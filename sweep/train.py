@@ -321,13 +321,13 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
                     kept.setdefault(name, []).append(value)
             due = cfg.exec.checkpoint_every and done - last_saved >= cfg.exec.checkpoint_every
             stopping = checkpoint.STOP.is_set() and done < cfg.steps  # SIGTERM in a SLURM task (hydra_plugins/slurm_launcher/)
-            if checkpoint_path and (due or stopping and cfg.exec.checkpoint_every) and done < cfg.steps:
+            if checkpoint_path and (due or stopping) and done < cfg.steps:
                 checkpoint.save(checkpoint_path, unpad(state), done, history_steps, history_loss, fingerprint,
                                 {name: np.stack(values) for name, values in kept.items()})
                 last_saved = done
             if stopping:
-                log.warning("SIGTERM: stopped at step %d, checkpoint %s; the requeued task resumes there", done,
-                            checkpoint_path if checkpoint_path and cfg.exec.checkpoint_every else "not written")
+                log.warning("SIGTERM: stopped at step %d (checkpoint: %s); a requeued task resumes there", done,
+                            checkpoint_path)
                 raise SystemExit(128 + signal.SIGTERM)
             bar.update(done - first)
             rate = (done - first) / max(time.perf_counter() - chunk_start, 1e-9)
