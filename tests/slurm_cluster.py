@@ -85,8 +85,13 @@ class Cluster:
                 process.wait()
 
 
+def which(command: str) -> str | None:
+    """The command's path, looking in /usr/sbin too (daemons live there; a user's PATH may lack it)."""
+    return shutil.which(command, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+
+
 def missing() -> list[str]:
-    return [c for c in COMMANDS if not shutil.which(c, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")]
+    return [c for c in COMMANDS if not which(c)]
 
 
 def install() -> None:
@@ -108,7 +113,7 @@ def free_port() -> int:
 
 def node_line() -> str:
     """This machine as `slurmd -C` sees it: NodeName=node0 NodeAddr=127.0.0.1 CPUs=.. RealMemory=.."""
-    first = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
+    first = subprocess.run([which("slurmd"), "-C"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
     hardware = [item for item in first.split() if not item.startswith("NodeName=")]
     return " ".join([f"NodeName={NODE}", "NodeAddr=127.0.0.1", "NodeHostname=localhost", *hardware, "State=UNKNOWN"])
 
@@ -134,20 +139,20 @@ def start(dir: Path, install_missing: bool = False, timeout: float = 60) -> Clus
                                 partition=PARTITION, name=NODE))
     cluster = Cluster(dir, {**os.environ, "SLURM_CONF": str(conf)})
     commands = [
-        ["munged", "-F", "-f", f"--key-file={key}", f"--socket={dir}/munge/munge.socket",
+        [which("munged"), "-F", "-f", f"--key-file={key}", f"--socket={dir}/munge/munge.socket",
          f"--pid-file={dir}/munge/munged.pid", f"--log-file={dir}/munge/munged.log", f"--seed-file={dir}/munge/seed"],
-        ["slurmctld", "-D", "-i", "-f", str(conf)],
-        ["slurmd", "-D", "-f", str(conf), "-N", NODE],
+        [which("slurmctld"), "-D", "-i", "-f", str(conf)],
+        [which("slurmd"), "-D", "-f", str(conf), "-N", NODE],
     ]
     try:
         for command in commands:
-            with open(dir / f"{command[0]}.out", "w") as out:
+            with open(dir / f"{Path(command[0]).name}.out", "w") as out:
                 cluster.processes.append(subprocess.Popen(command, env=cluster.env, stdout=out, stderr=subprocess.STDOUT,
                                                           start_new_session=True))
             time.sleep(0.3)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dead = [c[0] for c, p in zip(commands, cluster.processes) if p.poll() is not None]
+            dead = [Path(c[0]).name for c, p in zip(commands, cluster.processes) if p.poll() is not None]
             if dead:
                 tail = (dir / f"{dead[0]}.out").read_text().strip().splitlines()[-1:]
                 raise RuntimeError(f"{dead[0]} exited at start ({tail}); logs in {dir}")
