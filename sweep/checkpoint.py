@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from sweep.results import write_atomically
 
 CHECKPOINT = "checkpoint.npz"
 log = logging.getLogger(__name__)
+STOP = threading.Event()  # set by stop_at_next_chunk: train_grid checkpoints at the end of its chunk of steps and exits
+
+
+def stop_at_next_chunk(signum=None, frame=None) -> None:
+    """Signal handler (SIGTERM in a SLURM task, hydra_plugins/slurm_launcher/): stop at the next chunk end, checkpointed."""
+    STOP.set()
 
 
 def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str,

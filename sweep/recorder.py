@@ -4,6 +4,8 @@ the progress bar. Nothing here changes a model's weights or random streams.
 """
 from __future__ import annotations
 
+import logging
+import signal
 import time
 from pathlib import Path
 from typing import Callable
@@ -15,6 +17,8 @@ from tqdm.auto import tqdm
 from sweep import checkpoint
 from sweep.config import Config
 from sweep.kinds import KINDS
+
+log = logging.getLogger(__name__)
 
 
 def snapshot_steps(steps: int, count: int) -> np.ndarray:
@@ -100,10 +104,16 @@ class Recorder:
             for name, value in {"step": np.int64(done), **self.unpad(state.params)}.items():
                 self.kept.setdefault(name, []).append(value)
         every = self.cfg.exec.checkpoint_every
-        if self.checkpoint_path and every and done - self.last_saved >= every and done < self.cfg.steps:
+        due = every and done - self.last_saved >= every
+        stopping = checkpoint.STOP.is_set() and done < self.cfg.steps  # SIGTERM in a SLURM task (hydra_plugins/slurm_launcher/)
+        if self.checkpoint_path and (due or stopping) and done < self.cfg.steps:
             checkpoint.save(self.checkpoint_path, self.unpad(state), done, self.history_steps, self.history_loss,
                             self.fingerprint, self.snapshots())
             self.last_saved = done
+        if stopping:
+            log.warning("SIGTERM: stopped at step %d (checkpoint: %s); a requeued task resumes there", done,
+                        self.checkpoint_path)
+            raise SystemExit(128 + signal.SIGTERM)
         rate = (done - first) / max(time.perf_counter() - self.tick, 1e-9)
         self.bar.update(done - first)
         self.bar.set_postfix(model_steps_per_s=f"{rate * self.n_models:,.0f}", loss=f"{np.nanmean(loss):.3g}")

@@ -44,3 +44,22 @@ def run_cli(args, cwd, env_extra=None, timeout=300):
 @pytest.fixture
 def cfg_factory():
     return make_config
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A real one-node SLURM for this session (tests/slurm_cluster.py: apt-installs what is missing where it may,
+    starts munged, slurmctld and slurmd in a temp dir, stops them by PID at the end); skips where it cannot start."""
+    import shutil
+    import tempfile
+
+    from tests import slurm_cluster
+
+    dir = Path(tempfile.mkdtemp(prefix="tms-slurm-"))
+    try:
+        cluster = slurm_cluster.start(dir, install_missing=True)
+    except Exception as error:  # noqa: BLE001 (whatever stops it, the SLURM tests skip saying why; dir keeps the logs)
+        pytest.skip(f"no local SLURM: {error}")
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(dir, ignore_errors=True)

@@ -3,8 +3,10 @@ reported; analysis.paper's hydra.sweep.dir; no host-device flags where JAX will 
 import json
 import logging
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -54,6 +56,26 @@ def test_a_matching_checkpoint_is_still_resumed(clean, tmp_path):
     result = train_grid(cfg, build_grid(cfg), checkpoint_path=tmp_path / "checkpoint.npz", fingerprint="mine")
     assert result.resumed_from_step == 150 and not list(tmp_path.glob("*set-aside*"))
     np.testing.assert_array_equal(result.W, reference.W)
+
+
+def test_a_stop_request_checkpoints_at_the_chunk_end_exits_and_resumes_bitwise(clean, tmp_path, monkeypatch):
+    """SIGTERM in a SLURM task (hydra_plugins/slurm_launcher/) calls checkpoint.stop_at_next_chunk: training writes a
+    checkpoint at the end of the chunk in progress, between periodic ones, and exits 143; the resume ends bitwise."""
+    from sweep import checkpoint
+
+    cfg, reference, _ = clean
+    cfg = make_config(**{**TINY, "exec": {"log_every": 50, "checkpoint_every": 1000}})  # no periodic checkpoint
+    path = tmp_path / "checkpoint.npz"
+    monkeypatch.setattr(checkpoint, "STOP", threading.Event())
+    checkpoint.stop_at_next_chunk(signal.SIGTERM, None)
+    with pytest.raises(SystemExit) as stopped:
+        train_grid(cfg, build_grid(cfg), checkpoint_path=path, fingerprint="mine")
+    assert stopped.value.code == 143
+    checkpoint.STOP.clear()
+    result = train_grid(cfg, build_grid(cfg), checkpoint_path=path, fingerprint="mine")
+    assert result.resumed_from_step == 50
+    np.testing.assert_array_equal(result.W, reference.W)
+    np.testing.assert_array_equal(result.final_loss, reference.final_loss)
 
 
 SMALL = {"steps": 20, "batch_size": 16, "exec": {"log_every": 10}}

@@ -1,7 +1,6 @@
 """The fused sweeper: a Hydra multirun is one compiled program per array shape, chunked to fit,
 and every model of the merged table is the model trained alone."""
 import json
-import os
 
 import numpy as np
 import pytest
@@ -186,24 +185,3 @@ def test_dry_run_of_a_single_run_names_its_state_and_leaves_the_dir_as_it_was(tm
     assert out.returncode == 0, out.stderr
     assert "complete: would be reused" in out.stdout
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*")} == before
-
-
-def test_slurm_launcher_submits_the_chunks_as_one_job_array(multirun, tmp_path):
-    """hydra/launcher=slurm (conf/hydra/launcher/slurm.yaml) against a fake SLURM (tests/fake_slurm: sbatch runs the
-    array's tasks here): one sbatch call, an array of both chunks with the config's resources, the same models."""
-    args = [a.replace("model.n_hidden=1,2", "model.n_hidden=1") for a in SWEEP]
-    fake = ROOT / "tests" / "fake_slurm"
-    out = run_cli(["-m", *args, "hydra/launcher=slurm", "hydra.launcher.array_parallelism=1",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=ROOT,
-                  env_extra={"PATH": f"{fake}:{os.environ['PATH']}", "FAKE_SLURM_RECORD": str(tmp_path / "sbatch")})
-    assert out.returncode == 0, out.stderr
-    (script,) = (tmp_path / "sbatch").glob("*.sh")
-    flags = [line for line in script.read_text().splitlines() if line.startswith("#SBATCH")]
-    for flag in ("--array=0-1%1", "--cpus-per-task=8", "--gpus-per-node=1", "--requeue", "--time=240",
-                 "--signal=USR2@120", "--mem=32GB"):
-        assert f"#SBATCH {flag}" in flags, flags
-    reference, array = per_model(multirun), per_model(tmp_path / "sweep")
-    assert sorted(array) == sorted(key for key in reference if key[0] == 1)
-    for key, (W, b, loss) in array.items():
-        np.testing.assert_array_equal(W, reference[key][0])
-        np.testing.assert_array_equal(loss, reference[key][2])
