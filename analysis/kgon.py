@@ -144,6 +144,8 @@ def kgon_table(ks=range(4, 9), cs=range(4, 9), mc_samples: int = 1_000_000, seed
     """One row per (k, c, plus) with k <= c: plus = 0 and, where c > k, plus = c - k (all dead features "+").
 
     Each row's Monte Carlo check draws its own fresh samples (seed, c, k and plus give the stream).
+    `hessian_rank` counts eigenvalues > 1e-8 of the full Hessian (None for the 4-gon, see above);
+    `llc` = rank / 2 holds where the null space is the rotation plus exactly flat dead features.
     """
     rows = []
     for c in cs:
@@ -153,14 +155,20 @@ def kgon_table(ks=range(4, 9), cs=range(4, 9), mc_samples: int = 1_000_000, seed
             for plus in sorted({0, c - k}):
                 opt = kgon_optimum(k, c, plus)
                 mc, se = monte_carlo_loss(*optimum_params(opt), n=mc_samples, seed=seed + 100 * c + 10 * k + plus)
-                rows.append(dict(k=k, c=c, plus=plus, radius=opt.radius, bias=opt.bias, plus_bias=opt.plus_bias,
-                                 loss=max(opt.loss, 0.0), mc_loss=mc, mc_se=se))
+                eigenvalues = hessian_eigenvalues(opt)
+                # The 4-gon sits on ReLU kinks (b = 0, neighbours at 90 degrees): its Hessian is one-sided.
+                rank = int(np.sum(eigenvalues > 1e-8)) if k > 4 and eigenvalues[0] > -1e-8 else None
+                rows.append(dict(variant=f"{k}" + "+" * plus, c=c, radius=opt.radius, bias=opt.bias,
+                                 plus_bias=opt.plus_bias, loss=max(opt.loss, 0.0), mc_loss=mc, mc_se=se,
+                                 hessian_rank=rank, llc=rank / 2 if rank else None))
     return pd.DataFrame(rows)
 
 
 def markdown(table: pd.DataFrame, digits: int = 5) -> str:
     """A GitHub markdown table (floats with `digits` significant digits)."""
     def cell(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "-"
         return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
