@@ -18,6 +18,13 @@ def test_paper_losses_c6(k, paper):
     assert kgon_optimum(k, 6).loss == pytest.approx(paper, abs=1e-5)
 
 
+def test_dead_features_decouple():
+    """L(k+^p, c) = (k/c) L(k, k) + (c - k)/(3c) - p/(4c^2) (docs/experiments/kgons.md), radius independent of c."""
+    alone, plus = kgon_optimum(5, 5), kgon_optimum(5, 7, 1)
+    assert plus.loss == pytest.approx(5 / 7 * alone.loss + 2 / 21 - 1 / 196, abs=1e-9)
+    assert plus.radius == pytest.approx(alone.radius, abs=1e-6) and plus.plus_bias == pytest.approx(1 / 14, abs=1e-6)
+
+
 @pytest.mark.parametrize("k, c, plus", [(5, 6, 1), (7, 8, 0), (4, 6, 2)])
 def test_exact_loss_matches_monte_carlo(k, c, plus):
     opt = kgon_optimum(k, c, plus)
