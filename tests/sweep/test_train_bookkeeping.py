@@ -28,8 +28,8 @@ import sweep.checkpoint
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.train import data_key, eval_key, final_evaluation, model_key, stacked_hyper, train_grid
-from tests import test_options as options
 from tests.conftest import ROOT, flax_init, make_config
+from tests.sweep import test_train_options as options
 
 # chunks of 3 steps end after steps 3, 6, 9, 12; a checkpoint is due after 6 (6 - 0 >= 6) and after 12, the end
 TINY = dict(sparsity=[0.5], seed=[0, 1], optim={"lr": 3e-2, "weight_decay": [0.0, 0.1]}, steps=12, batch_size=16)

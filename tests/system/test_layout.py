@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENTRY_POINTS = {"analysis.paper", "analysis.plot", "analysis.callbacks", "analysis.report.__main__"}  # CLIs, the callback
 # wing -> the wings it may import: compute (the top level) reads what the engine wrote; figures draw it; the report
 # and the experiments use both; nothing imports an entry point
@@ -105,7 +105,7 @@ def test_no_module_over_300_lines():
     assert long == {}
 
 
-if __name__ == "__main__":  # the layout, printed: python -m tests.test_layout
+if __name__ == "__main__":  # the layout, printed: python -m tests.system.test_layout
     graph = imports()
     for name, level in sorted(floors(graph).items(), key=lambda item: (item[1], item[0])):
         lines = len((ROOT / (name.replace(".", "/") + ".py")).read_text().splitlines()) if (
