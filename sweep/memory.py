@@ -22,6 +22,9 @@ import subprocess
 from sweep.config import Config, ConfigError
 from sweep.kinds import KINDS
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["bytes_per_model", "models_per_chunk", "check_fits"]
+
 BYTES = 4  # float32 / uint32
 JOB_OVERHEAD_S = 2.5  # compile init/steps/eval + write results, per job, on CPU
 CPU_ENTRIES_PER_S = 1.5e8  # batch entries (batch_size x n_features) per second: ~30k model-steps/s at n=5, B=1024
