@@ -43,7 +43,7 @@ def owner(test_file: Path, modules: list[str]) -> str | None:
     return max((m for m in modules if stem == m or stem.startswith(m + "_")), key=len, default=None)
 
 
-def test_files(path: str) -> list[str]:
+def mirror_tests(path: str) -> list[str]:
     """The tests of module `path` (e.g. sweep/data.py): tests/sweep/test_data.py and tests/sweep/test_data_*.py."""
     module, folder = Path(path), ROOT / "tests" / Path(path).parent
     names = [p.stem for p in (ROOT / module.parent).glob("*.py")] + [
@@ -65,7 +65,7 @@ def targets() -> dict[str, tuple[str, list[str] | None, list[str]]]:
     the name is the module's file name where that is unique, else its dotted path."""
     paths = sorted(str(p.relative_to(ROOT)) for package in PACKAGES for p in (ROOT / package).rglob("*.py")
                    if p.stem not in ("__init__", "__main__"))
-    found = {path: test_files(path) for path in paths}
+    found = {path: mirror_tests(path) for path in paths}
     found = {path: tests for path, tests in found.items() if tests}
     stems = [Path(path).stem for path in found]
     return {(Path(path).stem if stems.count(Path(path).stem) == 1 else path[:-3].replace("/", ".")):
