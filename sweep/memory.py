@@ -43,7 +43,7 @@ def bytes_per_model(cfg: Config, block: int = 1) -> int:
     A batch tensor is the kind's `batch_width` rows wide (sweep/kinds.py): with a hidden ReLU, which keeps a
     (hidden, batch) activation for the backward pass, n_features + n_hidden: XLA's figure is 2.7-4.8 such tensors
     (8 models of each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis
-    as in tests/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
+    as in tests/sweep/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
     m > n. The parameters are counted as m n + n for every kind (an untied kind's W2 is left out, as it always was).
     """
     n_features, n_hidden = cfg.model.n_features, cfg.model.n_hidden
