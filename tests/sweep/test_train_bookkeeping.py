@@ -165,7 +165,7 @@ def _evaluate(losses, calls):
 
 
 def test_final_evaluation_at_its_edges():
-    """Per-batch losses chosen by hand (test_core.py::test_final_evaluation has the main cases): two batches that agree
+    """Per-batch losses chosen by hand (test_train.py::test_final_evaluation has the main cases): two batches that agree
     have a standard error of 0, a model with zero loss is never noisy, and the tolerance is relative to the loss."""
     steady = np.full((1, 64), 0.5)
     calls = []
