@@ -5,7 +5,7 @@ retrains. A *run dir* holds one run (summary.json marks it complete); a multirun
 several, possibly nested. `load(path)` merges every complete run at or under `path`; a run whose
 files cannot be read is reported (path and reason) and left out, or stops the load with `strict=True`.
 
-The package is in wings whose imports point one way (tests/test_layout.py): compute at this level (load, run.py,
+The package is in wings whose imports point one way (tests/system/test_layout.py): compute at this level (load, run.py,
 aggregate, classify, phase, both theories, geometry, neurons), figures/ (draws what compute made), report/ (the HTML
 page) and experiments/ (one module per experiment); the CLIs (plot.py, report/__main__.py, paper.py) and the Hydra
 callback (callbacks.py) sit above them.

@@ -9,6 +9,9 @@ import numpy as np
 from analysis.config import PhaseConfig
 from sweep import metrics
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["classify", "tied_phases"]
+
 PHASES = ("not_represented", "dedicated", "superposition")
 
 

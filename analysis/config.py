@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 from sweep.metrics import REPRESENTED_NORM
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["PhaseConfig"]
+
 SEED_RULES = ("paper", "best", "mean")
 
 

@@ -23,6 +23,9 @@ from analysis.aggregate import cell_columns, ranking_loss, select_seeds
 from analysis.classify import PHASES, classify
 from analysis.config import PhaseConfig, TheoryConfig
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["colour", "phase_colour", "applies", "seed_phases", "_majority", "cell_phases", "agreement"]
+
 WHITE, BLUE, RED = np.array([1.0, 1.0, 1.0]), np.array([0.16, 0.37, 0.80]), np.array([0.84, 0.15, 0.16])
 PHASE_COLOURS = {"not_represented": WHITE, "dedicated": BLUE, "superposition": RED}
 # n_features, n_hidden of the paper's phase-change experiments (the theory covers these)

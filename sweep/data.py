@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 import jax
 import jax.numpy as jnp
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["fast_uniform", "uniform", "sample_features"]
+
 if TYPE_CHECKING:
     from sweep.shapes import Batch, BatchT, PerFeature
 

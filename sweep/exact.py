@@ -7,7 +7,7 @@ features out with the antiderivative identity
 
 which leaves a short sum of ReLU powers of (a x + shift), and integrate the feature's own value x
 by Gauss-Legendre on each side of the kink (exact: the integrand is a low-degree polynomial there).
-Derivation and Monte Carlo checks: docs/analysis.md, tests/test_theory.py.
+Derivation and Monte Carlo checks: docs/analysis.md, tests/analysis/test_theory.py.
 
 The engine stores `exact_loss` per model with it (`model_losses`, numpy float64, no compilation);
 the theory (analysis/theory.py) minimises it with jax. Cost grows as n 3^(n-1): it is computed

@@ -36,7 +36,7 @@ XAVIER = jax.nn.initializers.xavier_normal()  # a normal truncated at 2 std, res
 def param_key(key, counter: int):
     """The key of a model's `counter`-th parameter (1: W, 2: b, 3: W2): Flax's stream for a module's parameters
     (flax.core.scope._fold_in_static, the sha1 of the counter), which initialised every earlier run; kept so that
-    each model starts where it started then (tests/test_core.py checks it against Flax)."""
+    each model starts where it started then (tests/sweep/test_kinds.py checks it against Flax)."""
     digest = hashlib.sha1(counter.to_bytes((counter.bit_length() + 7) // 8, "big")).digest()
     return jax.random.fold_in(key, jnp.uint32(int.from_bytes(digest[:4], "big")))
 

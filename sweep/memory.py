@@ -22,6 +22,9 @@ import subprocess
 from sweep.config import Config, ConfigError
 from sweep.kinds import KINDS
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["bytes_per_model", "models_per_chunk", "check_fits"]
+
 BYTES = 4  # float32 / uint32
 JOB_OVERHEAD_S = 2.5  # compile init/steps/eval + write results, per job, on CPU
 CPU_ENTRIES_PER_S = 1.5e8  # batch entries (batch_size x n_features) per second: ~30k model-steps/s at n=5, B=1024
@@ -40,7 +43,7 @@ def bytes_per_model(cfg: Config, block: int = 1) -> int:
     A batch tensor is the kind's `batch_width` rows wide (sweep/kinds.py): with a hidden ReLU, which keeps a
     (hidden, batch) activation for the backward pass, n_features + n_hidden: XLA's figure is 2.7-4.8 such tensors
     (8 models of each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis
-    as in tests/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
+    as in tests/sweep/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
     m > n. The parameters are counted as m n + n for every kind (an untied kind's W2 is left out, as it always was).
     """
     n_features, n_hidden = cfg.model.n_features, cfg.model.n_hidden

@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["REPRESENTED_NORM", "feature_norms", "overlaps", "superposition", "interference", "pairwise_angles",
+               "dimensionality", "dimensions_per_feature", "represented"]
+
 if TYPE_CHECKING:
     from sweep.shapes import FeatureMask, PerFeature, PerModel, PerPair, Weights
 

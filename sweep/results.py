@@ -57,7 +57,7 @@ def feature_table(grid: Grid, params: Params, final_loss, loss_se=None) -> pd.Da
     per_model["loss_se"] = np.nan if loss_se is None else loss_se
     per_model["exact_loss"] = exact_losses(grid, W, b)
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
-    per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/test_capacity.py)
+    per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/sweep/test_metrics_capacity.py)
     per_model["n_represented"] = metrics.represented(W).sum(axis=-1)
     per_model["polysemantic_neurons"] = (inside.sum(axis=-1) >= 2).sum(axis=-1)  # neurons holding >= 2 features
     per_model["status"] = model_status(W, b, final_loss)  # a non-finite W2 makes the loss non-finite

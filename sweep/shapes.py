@@ -6,7 +6,7 @@
     m   hidden dimensions
 
 Signatures in sweep/ import these under `typing.TYPE_CHECKING` (no import cost at run time; shapes are
-documentation, not checked at run time); tests/test_configs.py resolves every such hint.
+documentation, not checked at run time); tests/system/test_configs.py resolves every such hint.
 """
 from __future__ import annotations
 

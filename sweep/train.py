@@ -27,6 +27,10 @@ from sweep.grid import Grid
 from sweep.kinds import KINDS, Kind, Params
 from sweep.recorder import Recorder, chunk_plan
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["model_key", "data_key", "eval_key", "make_optimizer", "Trainer", "stacked_hyper", "compile_group",
+               "final_evaluation", "train_grid", "_pad_to", "shard_models"]
+
 if TYPE_CHECKING:
     from sweep.shapes import BatchT, PerFeature
 

@@ -13,7 +13,7 @@ Adding an experiment is four files:
    - `figures(run, formats)`: its own figures, beside the generic ones analysis.figures.plot_run draws for every run;
 2. `conf/experiment/NAME.yaml`, the preset;
 3. `docs/experiments/NAME.md`, what it trains, its claims and what was measured;
-4. its test (CI-sized in tests/test_paper.py's SMALL, or doctored runs as in tests/test_checks.py);
+4. its test (CI-sized in tests/system/test_paper.py's SMALL, or doctored runs as in tests/analysis/experiments/test_claims.py);
 
 and one line here: the module in `MODULES`. `python -m analysis.paper NAME` then trains, draws, checks and records it.
 Measures shared by several experiments live in compute modules (analysis/geometry.py, neurons.py), never in another

@@ -36,6 +36,9 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+# the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
+MUTATE_ONLY = ["_flatten", "group_overrides"]
+
 log = logging.getLogger(__name__)
 
 CHUNK_KEYS = ("exec.chunk", "exec.n_chunks")  # set by this sweeper only

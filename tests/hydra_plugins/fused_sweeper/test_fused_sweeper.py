@@ -13,6 +13,7 @@ from sweep.grid import FUSED_AXES, build_grid
 from sweep.results import load_weights
 from sweep.train import train_grid
 from tests.conftest import ROOT, make_config, run_cli
+from tests.sweep.test_grid import README_FUSED
 
 TINY = ["steps=200", "exec.log_every=100", "batch_size=64", "exec.plots=false", "exec.progress=false",
         "exec.eval_max_batches=32"]  # a fixed evaluation count, so losses compare exactly
@@ -185,3 +186,30 @@ def test_dry_run_of_a_single_run_names_its_state_and_leaves_the_dir_as_it_was(tm
     assert out.returncode == 0, out.stderr
     assert "complete: would be reused" in out.stdout
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "run").rglob("*")} == before
+
+
+@pytest.mark.parametrize("key", README_FUSED)
+def test_sweeper(key):
+    """Each fused key's sweep is one list override: one group, as many points as values."""
+    values = "0,1,2" if key == "seed" else "0.5,0.25,0.125"
+    groups, points = plan(f"{key}={values}", "model.n_hidden=1,2")
+    assert points == 6 and len(groups) == 2
+    listed = f"{key}=[{values}]"
+    assert all(listed in g for g in groups), groups
+    other = {"sparsity": "density=null", "density": "sparsity=null"}.get(key)
+    assert all((other in g) == (other is not None) for g in groups) if other else True
+    if key in ("sparsity", "density"):
+        assert all(other in g for g in groups)
+    # repeated values across list items are kept once; a plain value stays a plain override
+    groups, points = plan(f"{key}=[0,1],[1,0]" if key == "seed" else f"{key}=[0.5,0.25],[0.25,0.1]")
+    assert points == 2 and len(groups) == 1
+    assert groups[0][0] == (f"{key}=[0,1]" if key == "seed" else f"{key}=[0.5,0.25,0.1]")
+    assert plan(f"{key}=1")[0][0][0] == f"{key}=1"
+
+
+def test_sweeper_nulls_only_a_density_key_that_is_set():
+    assert plan("sparsity=null", "seed=0,1")[0] == [["sparsity=null", "seed=[0,1]"]]
+    assert plan("density=null")[0] == [["density=null"]]
+    assert plan("sparsity=0.5")[0] == [["sparsity=0.5", "density=null"]]  # a plain value sets the density too
+    assert plan("density=0.5", "seed=0,1")[0] == [["density=0.5", "seed=[0,1]", "sparsity=null"]]
+    assert plan("sparsity=0.5", "density=null")[0] == [["sparsity=0.5", "density=null"]]

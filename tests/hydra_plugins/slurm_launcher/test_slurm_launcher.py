@@ -12,7 +12,7 @@ import pytest
 from hydra_plugins.slurm_launcher.slurm_launcher import resource_error, result_or_failure
 from sweep.results import is_complete, load_summary
 from tests.conftest import ROOT, run_cli
-from tests.test_sweeper import per_model
+from tests.hydra_plugins.fused_sweeper.test_fused_sweeper import per_model
 
 # 3 shapes (n_hidden) x 2 seeds: 3 jobs of 2 models, ~2 s of training each here, a checkpoint every 1000 of 20000 steps
 ARGS = ["model.n_hidden=1,2,3", "seed=0,1", "sparsity=0.9", "steps=20000", "batch_size=64", "exec.log_every=1000",

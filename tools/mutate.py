@@ -1,11 +1,13 @@
-"""Mutation testing of the core modules: `python -m tests.mutate [MODULE ...] [--list] [--sample N] [--only ...]`.
+"""Mutation testing of the modules: `python -m tools.mutate [MODULE ...] [--list] [--sample N] [--only ...]`.
 
 A small AST mutator (no dependency): each mutant changes one operator, constant, comparison,
-keyword argument or list element of one function of a core module, in a *copy* of the repo
+keyword argument or list element of one function of a module, in a *copy* of the repo
 (tracked and untracked, non-ignored files, outputs/ left out, in a temp dir); the module's own
-fast tests (TARGETS below) then run against it with `pytest -x`. A mutant whose tests fail (or
-run past 4x the unmutated time) is *killed*; one whose tests pass *survived*. The working tree
-is never written to. Results go to outputs/mutation/<module>.json and are summarised on stdout.
+tests then run against it with `pytest -x`. No map is kept by hand: a module's tests are its mirror files
+(sweep/data.py: tests/sweep/test_data.py and tests/sweep/test_data_*.py), every module with such a file is a
+target, and a module may name the functions that hold its science in a list MUTATE_ONLY (else all are mutated).
+A mutant whose tests fail (or run past 4x the unmutated time) is *killed*; one whose tests pass *survived*.
+The working tree is never written to. Results go to outputs/mutation/<module>.json and are summarised on stdout.
 
 Why not mutmut or cosmic-ray: both mutate every line of a file and (mutmut 3) run the whole
 suite in forked workers or trampolines that do not survive JAX's threads; here each mutant is a
@@ -31,91 +33,47 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "outputs" / "mutation"
 
-def _in(path: str, *names: str) -> list[str]:
-    return [f"tests/{path}::{name}" for name in names]
+PACKAGES = ("sweep", "analysis", "hydra_plugins")
+SCOPE = "MUTATE_ONLY"  # a module-level list in the module mutated: only these functions (and constants) are mutated
 
 
-ENGINE, ANALYSIS, OPTIONS = "test_engine.py", "test_analysis.py", "test_options.py"
-THEORY, CORE = "test_theory.py", "test_core.py"
-HAND_LOOP = _in(OPTIONS, "test_training_matches_a_hand_written_adamw_loop")
-# module -> (file, functions to mutate (None: every function and module-level constant), the fast tests that should kill them)
-TARGETS = {
-    "kinds": ("sweep/kinds.py", None, _in(CORE, "test_model", "test_every_kind_initialises_bitwise_as_flax_did",
-                                          "test_each_kind_decides_its_neurons_its_exact_loss_and_its_memory_width")
-              + _in("test_privileged.py", "test_the_privileged_model_is_relu_of_w_transpose_relu_of_w_x")
-              + _in("test_computation.py", "test_the_abs_model_is_relu_of_w2_relu_of_w1_x_trained_on_abs_x") + HAND_LOOP),
-    "data": ("sweep/data.py", ["fast_uniform", "uniform", "sample_features"],
-             _in(CORE, "test_data_layouts")
-             + ["tests/test_data.py", "tests/test_data_defaults.py", "tests/test_signed_uniform.py"]
-             + _in(OPTIONS, "test_normal_features_are_signed_standard_normal_where_present")
-             + _in("test_correlated.py", "test_sets_of_one_are_the_independent_law_bit_for_bit", "test_layouts_are_transposes",
-                   "test_correlated_sets_are_present_or_zero_as_a_whole[fast]",
-                   "test_anticorrelated_sets_have_exactly_one_feature_when_present[fast]",
-                   "test_normal_values_keep_the_set_mask")),
-    "grid": ("sweep/grid.py", None,
-             _in(CORE, "test_grid", "test_grid_select_renumbers_its_rows_and_keeps_its_columns")
-             + _in("test_configs.py", "test_the_density_axis_is_converted_once_at_the_config_boundary")
-             + _in(ENGINE, "test_chunks_fall_on_block_boundaries",
-                                          "test_models_differing_only_in_importance_lr_or_wd_see_identical_batches") + HAND_LOOP),
-    "train": ("sweep/train.py", ["model_key", "data_key", "eval_key", "make_optimizer", "Trainer", "stacked_hyper",
-                                 "compile_group", "final_evaluation", "train_grid", "_pad_to", "shard_models"],
-              ["tests/test_train_bookkeeping.py"] + HAND_LOOP + _in(CORE, "test_final_evaluation")
-              + _in(ENGINE, "test_fused_grid_equals_each_model_trained_alone",
-                    "test_block_shared_training_equals_the_unshared_path",
-                    "test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_stream")
-              + ["tests/test_sharding.py"]),
-    "recorder": ("sweep/recorder.py", None,
-                 ["tests/test_train_bookkeeping.py"]
-                 + _in("test_dynamics.py", "test_snapshot_steps_are_log_spaced_and_end_at_the_last_step",
-                       "test_chunk_plan_without_snapshots_is_one_scan_per_log_interval_and_with_them_ends_at_every_snapshot",
-                       "test_snapshots_leave_every_model_bitwise_unchanged", "test_snapshots_survive_a_resume",
-                       "test_a_run_writes_snapshots_beside_its_results_and_they_change_its_fingerprint")),
-    "metrics": ("sweep/metrics.py", ["REPRESENTED_NORM", "feature_norms", "overlaps", "superposition", "interference",
-                                     "pairwise_angles", "dimensionality", "dimensions_per_feature", "represented"],
-                _in(ANALYSIS, "test_orthogonal_pair", "test_antipodal_pair", "test_pentagon") + _in(CORE, "test_metrics")
-                + _in("test_blog.py", "test_interference_and_angles")),
-    "memory": ("sweep/memory.py", ["bytes_per_model", "models_per_chunk", "check_fits"],
-               _in("test_memory.py", "test_chunk_size_limits", "test_chunks_are_whole_blocks",
-                   "test_estimate_bounds_xla_memory_analysis",
-                   "test_estimate_bounds_xla_memory_analysis_when_blocks_share_batches") + _in(CORE, "test_memory")),
-    "sweeper": ("hydra_plugins/fused_sweeper/fused_sweeper.py", ["_flatten", "group_overrides"],
-                _in("test_sweeper.py", "test_issue_sweep_is_one_group", "test_shape_axes_split_groups_and_fused_axes_do_not",
-                    "test_prefixes_lists_and_density", "test_explicit_null_density_axis_is_left_alone",
-                    "test_unsupported_sweeps_are_refused")
-                + _in(CORE, "test_sweeper", "test_sweeper_nulls_only_a_density_key_that_is_set")),
-    "classify": ("analysis/classify.py", ["classify", "tied_phases"],
-                 _in(ANALYSIS, "test_classify_and_colour", "test_seeds_are_classified_before_averaging")
-                 + _in(CORE, "test_phase")
-                 + _in(THEORY, "test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell")
-                 + ["tests/test_phase_edges.py"]),
-    "phase": ("analysis/phase.py", ["colour", "phase_colour", "applies", "seed_phases", "_majority", "cell_phases", "agreement"],
-              _in(ANALYSIS, "test_classify_and_colour", "test_best_seed_is_ranked_by_the_exact_loss",
-                  "test_seeds_are_classified_before_averaging", "test_majority_ties_go_to_the_best_seed",
-                  "test_agreement_counts_matching_cells")
-              + _in(CORE, "test_phase", "test_phase_applies_only_to_phase_change_runs")
-              + _in(THEORY, "test_ties_at_relative_importance_1_are_broken_the_same_way_in_every_cell")
-              + ["tests/test_phase_edges.py"]),
-    "phase_config": ("analysis/config.py", ["PhaseConfig"], _in(ANALYSIS, "test_classify_and_colour", "test_config_validation")
-                     + _in(CORE, "test_phase")),
-    "aggregate": ("analysis/aggregate.py", None,
-                  _in(ANALYSIS, "test_seed_rules", "test_seed_rules_edge_cases", "test_cells_do_not_mix_grid_points",
-                      "test_best_seed_is_ranked_by_the_exact_loss") + _in(CORE, "test_aggregate")
-                  + ["tests/test_aggregate_cells.py"]),
-    "theory_paper": ("analysis/theory_paper.py", None,
-                     _in(THEORY, "test_paper_closed_forms_are_the_exact_losses_of_their_weights", "test_paper_boundaries_2_1",
-                         "test_paper_boundaries_3_2", "test_unknown_shape_is_a_clear_error") + _in(CORE, "test_theory")),
-    "theory": ("analysis/theory.py", ["ignored_feature_loss", "_fixed", "_pair", "_antipodal_2_1", "_dedicated_antipodal_3_2",
-                                      "_antipodal_3_2", "_triangle_3_2", "extra_importance", "candidate_solutions",
-                                      "phase_diagram", "_fit", "relax", "CANDIDATES"],
-               _in(CORE, "test_theory")
-               + _in(THEORY, "test_each_candidate_is_at_least_as_good_as_its_papers_fixed_weights_and_keeps_its_geometry",
-                     "test_relaxation_finds_the_asymmetric_optimum_a_trained_seed_found",
-                     "test_the_theory_tables_columns_say_what_their_weights_are",
-                     "test_closed_form_matches_monte_carlo_for_each_candidate_optimum",
-                     "test_pair_candidates_agree_across_shapes", "test_optimised_antipodal_beats_the_hand_solution",
-                     "test_phase_diagram_2_1_paper_facts", "test_phase_diagram_3_2_paper_facts",
-                     "test_optimal_theory_is_never_above_the_papers", "test_unknown_shape_is_a_clear_error")),
-}
+def owner(test_file: Path, modules: list[str]) -> str | None:
+    """The module a test file belongs to: test_<name>.py or test_<name>_<topic>.py, the longest such name wins."""
+    stem = test_file.stem.removeprefix("test_")
+    return max((m for m in modules if stem == m or stem.startswith(m + "_")), key=len, default=None)
+
+
+def mirror_tests(path: str) -> list[str]:
+    """The tests of module `path` (e.g. sweep/data.py): tests/sweep/test_data.py and tests/sweep/test_data_*.py."""
+    module, folder = Path(path), ROOT / "tests" / Path(path).parent
+    names = [p.stem for p in (ROOT / module.parent).glob("*.py")] + [
+        p.name for p in (ROOT / module.parent).iterdir() if (p / "__init__.py").exists()]
+    return sorted(str(f.relative_to(ROOT)) for f in folder.glob(f"test_{module.stem}*.py")
+                  if owner(f, names) == module.stem)
+
+
+def scope(path: str) -> list[str] | None:
+    """The module's MUTATE_ONLY list (read with ast, not imported), or None: every function and constant."""
+    for node in ast.parse((ROOT / path).read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == SCOPE:
+            return list(ast.literal_eval(node.value))
+    return None
+
+
+def targets() -> dict[str, tuple[str, list[str] | None, list[str]]]:
+    """name -> (path, functions to mutate (None: all), its test files), for every module with a test file of its own;
+    the name is the module's file name where that is unique, else its dotted path."""
+    paths = sorted(str(p.relative_to(ROOT)) for package in PACKAGES for p in (ROOT / package).rglob("*.py")
+                   if p.stem not in ("__init__", "__main__"))
+    found = {path: mirror_tests(path) for path in paths}
+    found = {path: tests for path, tests in found.items() if tests}
+    stems = [Path(path).stem for path in found]
+    return {(Path(path).stem if stems.count(Path(path).stem) == 1 else path[:-3].replace("/", ".")):
+            (path, scope(path), tests) for path, tests in found.items()}
+
+
+TARGETS = targets()
+HAND_LOOP = ["tests/sweep/test_train_options.py::test_training_matches_a_hand_written_adamw_loop"]
 
 # The one-line bugs issue 16 found surviving every test, as source patches (file, old, new): `--listed` runs each
 # against the tests that should catch it.
@@ -124,12 +82,14 @@ LISTED = {
         "sweep/train.py", "return state, losses.mean(axis=0)", "return state, jnp.broadcast_to(losses.mean(), losses.shape[1:])",
         HAND_LOOP),
     "phase superposition threshold 0.25 -> 0.75": (
-        "analysis/config.py", "superposition: float = 0.25", "superposition: float = 0.75", _in(CORE, "test_phase")),
+        "analysis/config.py", "superposition: float = 0.25", "superposition: float = 0.75",
+        ["tests/analysis/test_phase.py::test_phase"]),
     "importance.relative removed from the fused axes": (
-        "sweep/grid.py", '    "importance.relative",\n', "", _in(CORE, "test_grid", "test_sweeper")),
+        "sweep/grid.py", '    "importance.relative",\n', "", ["tests/sweep/test_grid.py::test_grid",
+                                                          "tests/hydra_plugins/fused_sweeper/test_fused_sweeper.py::test_sweeper"]),
     "the phase figure's empirical panel drawn all grey": (
         "analysis/figures/plot_phase.py", "np.where(np.isnan(mean_rgb), 0.85, mean_rgb)", "np.full_like(mean_rgb, 0.85)",
-        _in("test_figures.py", "test_phase_figure_draws_every_cell_in_its_phase_colour")),
+        ["tests/analysis/figures/test_plot_phase.py::test_phase_figure_draws_every_cell_in_its_phase_colour"]),
     "weight decay removed from the bias": (
         "sweep/train.py", "weight_decay=weight_decay)",
         "weight_decay=weight_decay, mask=lambda p: {k: k != 'b' for k in p})", HAND_LOOP),
@@ -152,7 +112,7 @@ class Mutant:
 
     @property
     def key(self) -> str:
-        """Names a mutant across edits elsewhere in the file (tests/mutants_equivalent.json)."""
+        """Names a mutant across edits elsewhere in the file (tools/mutants_equivalent.json)."""
         return f"{self.function} | {self.description} | {self.code}"
 
 
@@ -430,13 +390,13 @@ def merge(last: dict, rerun: list[Mutant], seconds: float, equivalent: dict) -> 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.mutate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.mutate", description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", default=list(TARGETS), help=f"default: all of {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--only", type=int, nargs="*", help="these mutant numbers only (one module; merged into its last "
                         "pass); with no numbers, the last pass's survivors")
     parser.add_argument("--sample", type=int, help="at most this many mutants per module, evenly spaced")
-    parser.add_argument("--rescore", action="store_true", help="re-apply tests/mutants_equivalent.json to the last pass")
+    parser.add_argument("--rescore", action="store_true", help="re-apply tools/mutants_equivalent.json to the last pass")
     parser.add_argument("--listed", action="store_true", help="only the one-line bugs listed in issue 16 (LISTED)")
     args = parser.parse_args(argv)
     if args.listed:
@@ -451,7 +411,7 @@ def main(argv=None) -> int:
             continue
         start = time.perf_counter()
         previous = OUT / f"{module}.json"
-        if args.rescore:  # today's tests/mutants_equivalent.json applied to the last pass, nothing run
+        if args.rescore:  # today's tools/mutants_equivalent.json applied to the last pass, nothing run
             last = json.loads(previous.read_text())
             result = {"of": len(mutants(module)), **merge(last, [], 0.0, equivalent.get(module, {}))}
             result.update({k: last[k] for k in ("rerun", "rerun_seconds", "rerun_date") if k in last})

@@ -1,4 +1,5 @@
 """The feature distribution: P(x_i = 0) = S, present values U[0, 1]; the fast generator is uniform and independent."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -41,3 +42,17 @@ def test_every_draw_is_a_pure_function_of_the_key():
     np.testing.assert_array_equal(fast_uniform(key, (8, 5)), fast_uniform(key, (8, 5)))
     stacked = jax.vmap(lambda k: fast_uniform(k, (8, 5)))(jnp.stack([key, jax.random.key(4)]))
     np.testing.assert_array_equal(stacked[0], fast_uniform(key, (8, 5)))
+
+
+def test_data_layouts():
+    import jax
+
+    from sweep.data import fast_uniform, uniform
+
+    key = jax.random.key(5)
+    draw = np.asarray(fast_uniform(key, (3, 5)))
+    assert draw.shape == (3, 5) and len(np.unique(draw)) == 15
+    np.testing.assert_array_equal(fast_uniform(key, (5, 3), features_first=True), draw.T)
+    np.testing.assert_array_equal(uniform(key, (3, 5), "fast"), draw)
+    np.testing.assert_array_equal(uniform(key, (3, 5), "threefry"), jax.random.uniform(key, (3, 5)))
+    np.testing.assert_array_equal(uniform(key, (5, 3), "threefry", features_first=True), jax.random.uniform(key, (3, 5)).T)

@@ -1,5 +1,7 @@
 """Chunk sizing: the per-model memory estimate bounds XLA's own analysis of the compiled step,
 and chunks respect the memory budget, the CPU cache and the per-job overhead."""
+import math
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -92,3 +94,25 @@ def test_chunks_are_whole_blocks():
     assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 2000 * per_model, block=40) == 1000
     assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 1998 * per_model, block=40) == 960
     assert memory.models_per_chunk(sized(3, 2, 1024, 100_000), 10**6 * per_model, 60 * per_model, block=40) == 30
+
+
+def test_memory(monkeypatch):
+    from sweep.config import build
+
+    def cfg(n, m, batch_size, steps=10_000):
+        return build({"model": {"n_features": n, "n_hidden": m}, "batch_size": batch_size, "steps": steps})
+
+    # 4 bytes x (3.5 + 1.5/block batch tensors + 8 parameter copies) + 1 kB (sweep/memory.py's bound)
+    assert memory.bytes_per_model(cfg(5, 2, 1024)) == 4 * (5 * 5120 + 8 * 15) + 1024
+    assert memory.bytes_per_model(cfg(3, 2, 100), block=4) == 4 * (300 * 31 // 8 + 8 * 9) + 1024
+    per = memory.bytes_per_model(cfg(5, 2, 1024))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10 * per)
+    memory.check_fits(cfg(5, 2, 1024), 10)  # exactly fits
+    with pytest.raises(ConfigError, match="11 models"):
+        memory.check_fits(cfg(5, 2, 1024), 11)
+    assert memory.models_per_chunk(cfg(5, 2, 1024, 10**6), per, None) == 1  # the budget holds exactly one
+    # a short run: the cache would allow 10, the overhead rule asks for ceil(2.5 / 0.1 x 1.5e8 / (1000 x 5120)) = 733
+    assert memory.models_per_chunk(cfg(5, 2, 1024, 1000), 10**6 * per, 10 * per) == math.ceil(25 * 1.5e8 / (1000 * 5120))
+    block, shared = memory.bytes_per_model(cfg(2, 1, 1024), 8), cfg(2, 1, 1024, 10**6)
+    assert memory.models_per_chunk(shared, 10**6 * block, 100 * block, block=8) == 48  # half the cache: 50 -> 6 blocks
+    assert memory.models_per_chunk(shared, 10**6 * block, 10 * block, block=8) == 5  # less than a block

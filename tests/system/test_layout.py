@@ -1,12 +1,19 @@
-"""The analysis package's layout (issue 21): its imports form no circle and point one way between its wings, and no
-module is over 300 lines. Read from the sources with ast (every import, at the top or inside a function)."""
+"""The layout (issue 21): the analysis package's imports form no circle and point one way between its wings, no module
+is over 300 lines (read from the sources with ast: every import, at the top or inside a function); and the tests
+mirror the source: tests/<path>/test_<module>[_<topic>].py, the rule tools/mutate.py finds a module's tests by."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tools.mutate import PACKAGES, TARGETS, mirror_tests, owner
+
+ROOT = Path(__file__).resolve().parents[2]
 ENTRY_POINTS = {"analysis.paper", "analysis.plot", "analysis.callbacks", "analysis.report.__main__"}  # CLIs, the callback
+# the modules that hold the science: each must have its own test file (and so is a target of tools/mutate.py)
+CORE = ["sweep/data.py", "sweep/grid.py", "sweep/kinds.py", "sweep/memory.py", "sweep/metrics.py", "sweep/recorder.py",
+        "sweep/train.py", "hydra_plugins/fused_sweeper/fused_sweeper.py", "analysis/aggregate.py", "analysis/classify.py",
+        "analysis/config.py", "analysis/phase.py", "analysis/theory.py", "analysis/theory_paper.py"]
 # wing -> the wings it may import: compute (the top level) reads what the engine wrote; figures draw it; the report
 # and the experiments use both; nothing imports an entry point
 MAY_IMPORT = {"compute": {"compute"}, "figures": {"compute", "figures"}, "report": {"compute", "figures", "report"},
@@ -99,13 +106,33 @@ def test_every_experiment_module_is_registered_and_has_the_same_parts():
     assert set(EXPERIMENTS) == presets
 
 
+def test_every_test_file_under_a_package_folder_names_a_module_there():
+    """tests/sweep/test_data_correlated.py belongs to sweep/data.py; a file that names no module is misplaced."""
+    orphans = []
+    for package in PACKAGES:
+        for test_file in (ROOT / "tests" / package).rglob("test_*.py"):
+            source = ROOT / test_file.parent.relative_to(ROOT / "tests")
+            names = [p.stem for p in source.glob("*.py")] + [p.name for p in source.iterdir() if (p / "__init__.py").exists()] \
+                if source.is_dir() else []
+            if owner(test_file, names) is None:
+                orphans.append(str(test_file.relative_to(ROOT)))
+    assert orphans == []
+    assert not list((ROOT / "tests").glob("test_*.py")), "tests/ itself holds only shared helpers; tests go in a subfolder"
+
+
+def test_every_core_module_has_a_test_file():
+    missing = [path for path in CORE if not mirror_tests(path)]
+    assert missing == []
+    assert {TARGETS[name][0] for name in TARGETS} >= set(CORE)  # and mutation testing finds it
+
+
 def test_no_module_over_300_lines():
     lines = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in (ROOT / "analysis").rglob("*.py")}
     long = {path: n for path, n in lines.items() if n > 300}
     assert long == {}
 
 
-if __name__ == "__main__":  # the layout, printed: python -m tests.test_layout
+if __name__ == "__main__":  # the layout, printed: python -m tests.system.test_layout
     graph = imports()
     for name, level in sorted(floors(graph).items(), key=lambda item: (item[1], item[0])):
         lines = len((ROOT / (name.replace(".", "/") + ".py")).read_text().splitlines()) if (

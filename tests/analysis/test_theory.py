@@ -146,60 +146,6 @@ def test_unknown_shape_is_a_clear_error():
 # ----------------------------------------------------------------------------- the paper's diagram
 
 
-@pytest.mark.parametrize("shape", sorted(theory_paper.PAPER_CANDIDATES))
-def test_paper_closed_forms_are_the_exact_losses_of_their_weights(shape):
-    n = shape[0]
-    for candidate in theory_paper.PAPER_CANDIDATES[shape]:
-        for p in (1.0, 0.5, 0.03):
-            for r in (0.2, 1.0, 7.0):
-                W, b = candidate.weights(p)
-                total = n * float(theory.expected_loss(W, b, p, theory.extra_importance(n, r)))
-                assert total == pytest.approx(candidate.total_loss(p, r), rel=1e-12, abs=1e-15), (candidate.name, p, r)
-
-
-def _transition(table, relative, column="phase"):
-    """Density at which `column` changes along one relative importance (midpoint of the two grid cells)."""
-    rows = table[np.isclose(table["relative"], relative)].sort_values("density")
-    changes = np.flatnonzero(rows[column].to_numpy()[1:] != rows[column].to_numpy()[:-1])
-    assert len(changes) == 1, rows[column].unique()
-    d = rows["density"].to_numpy()
-    return np.sqrt(d[changes[0]] * d[changes[0] + 1]), d[changes[0] + 1] / d[changes[0]]
-
-
-def test_paper_boundaries_2_1():
-    """Ignored | antipodal at density 4r/(2+5r) for r < 1, dedicated | antipodal at 4/(5+2r) for r > 1."""
-    density = np.geomspace(0.01, 1, 2001)
-    relative = [0.1, 0.3, 0.7, 1.4, 3.0, 10.0]
-    table = theory_paper.paper_phase_diagram(2, 1, density, relative)
-    ignored, dedicated = theory_paper.paper_boundaries(relative)
-    for r, low, high in zip(relative, ignored, dedicated):
-        found, step = _transition(table, r)
-        assert found == pytest.approx(low if r < 1 else high, rel=step - 1), r
-        above = table[np.isclose(table["relative"], r) & (table["density"] > found)]["phase"].unique()
-        assert list(above) == ["not_represented" if r < 1 else "dedicated"]
-    # the triple point: at r = 1 both boundaries meet at 4/7
-    assert theory_paper.paper_boundaries(1.0) == pytest.approx((4 / 7, 4 / 7))
-    at_one = theory_paper.paper_phase_diagram(2, 1, [4 / 7 * 1.01, 4 / 7 / 1.01], [1.0 / 1.01, 1.01])
-    at_one = at_one.set_index(["density", "relative"])
-    assert at_one.loc[(4 / 7 * 1.01, 1 / 1.01), "phase"] == "not_represented"
-    assert at_one.loc[(4 / 7 * 1.01, 1.01), "phase"] == "dedicated"
-    assert (at_one.xs(4 / 7 / 1.01, level="density")["phase"] == "superposition").all()
-
-
-def test_paper_boundaries_3_2():
-    """n=3, m=2: for r > 1 the two unit features go from one dropped to antipodal at density 4/7 (any r);
-    for r < 1 the extra feature goes from ignored to antipodal at 4r/(2+5r), as for n=2."""
-    density = np.geomspace(0.01, 1, 2001)
-    table = theory_paper.paper_phase_diagram(3, 2, density, [0.2, 0.5, 2.0, 8.0])
-    for r in (2.0, 8.0):
-        found, step = _transition(table, r, "candidate")
-        assert found == pytest.approx(4 / 7, rel=step - 1)
-        assert set(table[np.isclose(table["relative"], r)]["phase"]) == {"dedicated"}
-    for r in (0.2, 0.5):
-        found, step = _transition(table, r)
-        assert found == pytest.approx(4 * r / (2 + 5 * r), rel=step - 1)
-
-
 @pytest.mark.parametrize("shape", [(2, 1), (3, 2)])
 def test_optimal_theory_is_never_above_the_papers(shape):
     density, relative = np.geomspace(1, 0.01, 7), np.geomspace(0.1, 10, 7)
@@ -294,3 +240,48 @@ def test_the_theory_tables_columns_say_what_their_weights_are(shape):
         np.testing.assert_allclose(table["extra_superposition"], hand, atol=1e-12)
     chosen = [row[f"loss_{row['candidate']}"] for _, row in cells.iterrows()]
     np.testing.assert_allclose(cells["relaxed_gain"], 1 - cells["loss"] / np.asarray(chosen), atol=1e-12)
+
+
+def test_theory():
+    np.testing.assert_allclose(theory.ignored_feature_loss(0.5), 0.5 / 3 - 0.0625)
+    np.testing.assert_allclose(theory.extra_importance(3, [2.0, 0.5]), [[1, 1, 2], [1, 1, 0.5]])
+    p, r = np.array([0.05, 0.5, 1.0]), np.array([0.5, 2.0, 1.0])
+    solutions = theory.candidate_solutions(2, 1, p, r, TheoryConfig(steps=150)).set_index(["candidate", "density"])
+    ignored, dedicated = solutions.loc["ignored"], solutions.loc["dedicated"]
+    # closed forms (mean over the 2 features): the dropped feature loses importance x (p/3 - p^2/4)
+    np.testing.assert_allclose(ignored["loss"], r * (p / 3 - p**2 / 4) / 2, rtol=1e-9)
+    np.testing.assert_allclose(dedicated["loss"], (p / 3 - p**2 / 4) / 2, rtol=1e-9)
+    np.testing.assert_allclose(np.stack(ignored["b"]), np.stack([[0, q / 2] for q in p]))
+    assert (ignored["extra_norm"] == 0).all() and (dedicated["extra_norm"] == 1).all()
+    antipodal = solutions.loc["antipodal"]
+    assert (antipodal["loss"] <= (1 + r) * p**2 / 6 / 2 + 1e-12).all()  # never worse than the paper's W = [1, -1]
+    names3 = [c.name for c in theory.CANDIDATES[(3, 2)]]
+    assert names3 == ["ignored", "dedicated", "dedicated_antipodal", "antipodal", "triangle"]
+    sol3 = theory.candidate_solutions(3, 2, [0.3], [1.5], TheoryConfig(steps=150)).set_index("candidate")
+    W = {name: np.asarray(sol3.loc[name, "W"]) for name in names3}
+    np.testing.assert_allclose(W["ignored"], [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_allclose(W["dedicated"], [[1, 0, 0], [0, 0, 1]])
+    assert (sol3.loc["ignored", "extra_norm"], sol3.loc["dedicated", "extra_norm"]) == (0, 1)  # the extra feature is the last
+    assert np.linalg.norm(W["dedicated_antipodal"][:, 2]) == pytest.approx(1)
+    assert sol3.loc["dedicated_antipodal", "extra_superposition"] == 0
+    assert sol3.loc["antipodal", "extra_superposition"] > 0.9 and np.linalg.norm(W["antipodal"][:, 0]) == pytest.approx(1)
+    np.testing.assert_allclose(sol3.loc["dedicated", "loss"], (0.3 / 3 - 0.09 / 4) / 3, rtol=1e-9)
+    np.testing.assert_allclose(sol3.loc["ignored", "loss"], 1.5 * (0.3 / 3 - 0.09 / 4) / 3, rtol=1e-9)
+    with pytest.raises(ValueError, match="n_features=4"):
+        theory.candidate_solutions(4, 2, [0.5], [1.0])
+    # dense, r = 0.1: dropping the extra feature (0.1 x 1/12 / 2) beats dedicating to it (1/12 / 2) and the pair (1.1/12 / 2)
+    cell = theory.phase_diagram(2, 1, [1.0], [0.1], theory=TheoryConfig(steps=50, relax_steps=0)).iloc[0]
+    assert cell["candidate"] == "ignored" and cell["phase"] == "not_represented"
+    assert (cell["extra_norm"], cell["extra_superposition"]) == (0.0, 0.0) and cell["loss"] == pytest.approx(0.1 / 24)
+    pair = theory.phase_diagram(2, 1, [0.2], [3.0], theory=TheoryConfig(steps=100, relax_steps=0)).iloc[0]
+    (w0, w1), = pair["W"]  # m = 1: ||W_extra|| = |w1|, its superposition (W_extra_hat . W_0)^2 = w0^2
+    assert pair["candidate"] == "antipodal" and abs(abs(w0) - abs(w1)) > 0.03
+    assert pair["extra_norm"] == pytest.approx(abs(w1)) and pair["extra_superposition"] == pytest.approx(w0**2)
+    # the paper's diagram: closed forms at one cell, winner and ties by hand
+    table = theory_paper.paper_phase_diagram(2, 1, [0.5], [1.0, 3.0])
+    q = 0.5 / 3 - 0.0625
+    np.testing.assert_allclose(table["loss_ignored"], [q / 2, 3 * q / 2])
+    np.testing.assert_allclose(table["loss_antipodal"], [2 * 0.25 / 6 / 2, 4 * 0.25 / 6 / 2])
+    np.testing.assert_allclose(table["loss_dedicated"], [q / 2, q / 2])
+    assert table["candidate"].tolist() == ["antipodal", "dedicated"]  # r = 3: q/2 = 0.052 < 4 x 0.25/6/2 = 0.083
+    assert table["phase"].tolist() == ["superposition", "dedicated"]

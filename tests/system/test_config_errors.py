@@ -28,7 +28,7 @@ BAD = [
     ({"exec": {"eval_rel_se": math.nan}}, "exec.eval_rel_se=nan must be finite"),
     ({"exec": {"eval_batches": 64, "eval_max_batches": 32}}, "exec.eval_max_batches=32 must be an integer >= 64"),
     ({"exec": {"eval_max_batches": 0}}, "exec.eval_max_batches=0 must be an integer >= 32"),
-    # every other case docs/reference.md lists (issue 16)
+    # every other case docs/reliability.md lists (issue 16)
     ({"sparsity": math.inf}, "sparsity=inf must be finite"),
     ({"sparsity": [0.5, math.nan]}, "sparsity=nan must be finite"),
     ({"density": 1.5}, "density=1.5 is outside the allowed range (0.0, 1.0]"),

@@ -1,4 +1,5 @@
 """The engine trains each model exactly as if alone, with the notebook's optimizer, and learns the paper's solutions."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from sweep.data import sample_features
 from sweep.grid import build_grid
-from sweep.train import data_key, make_optimizer, model_key, stacked_hyper, train_grid
+from sweep.train import data_key, final_evaluation, make_optimizer, model_key, stacked_hyper, train_grid
 from tests.conftest import flax_init, make_config
 
 # A fixed number of evaluation batches, so final losses compare exactly (the adaptive count is per run).
@@ -182,3 +183,46 @@ def test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_
     for i in range(len(grid)):
         for j in range(len(grid)):
             assert np.array_equal(keys[i], keys[j]) == (cell[i] == cell[j])
+
+
+class _Exec:
+    def __init__(self, eval_batches, eval_rel_se, eval_max_batches):
+        self.eval_batches, self.eval_rel_se, self.eval_max_batches = eval_batches, eval_rel_se, eval_max_batches
+
+
+class _Cfg:
+    def __init__(self, **exec_):
+        self.exec = _Exec(**exec_)
+
+
+def test_final_evaluation():
+    """The doubling rule with per-batch losses chosen by hand: model 0 is steady, model 1 noisy, model 2 diverged."""
+    losses = np.stack([np.full(64, 0.5), 1.0 + np.tile([-0.3, 0.3], 32), np.full(64, np.nan)])
+    calls = []
+
+    def evaluate(params, stacked, first):
+        calls.append(int(first))
+        return losses[:, first:first + 4]
+
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=64),
+                                       lambda a: np.asarray(a))
+    # model 1 (mean 1): se = 0.3 / sqrt(n - 1) <= 0.05 first at n = 64 (n = 32: 0.0539)
+    assert count == 64 and calls == list(range(0, 64, 4))
+    assert mean[0] == 0.5 and se[0] == 0.0 and np.isnan(mean[2])
+    assert mean[1] == pytest.approx(losses[1].mean())
+    assert mean[1] == 1.0 and se[1] == pytest.approx(0.3 / np.sqrt(63))
+    calls.clear()
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=16),
+                                       lambda a: np.asarray(a))
+    assert count == 16 and calls == [0, 4, 8, 12] and mean[1] == pytest.approx(losses[1, :16].mean())
+    calls.clear()
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=1.0, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count == 4 and calls == [0]  # quiet enough at once
+    # the count doubles: 4 batches (se 0.3/sqrt(3) = 0.17) are too noisy for 12%, 8 (0.3/sqrt(7) = 0.113) are not
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.12, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count == 8
+    _, se, count = final_evaluation(lambda p, s, f: losses[:, f:f + 1], None, None,
+                                    _Cfg(eval_batches=1, eval_rel_se=0.05, eval_max_batches=1), lambda a: np.asarray(a))
+    assert count == 1 and np.isinf(se).all()  # one batch: no standard error

@@ -14,8 +14,8 @@ import pytest
 import analysis
 from analysis.phase import PHASES
 from analysis.report import write_report
+from tests.analysis.test_plot import train
 from tests.browser import CELL_POINT, Browser
-from tests.test_plots import train
 
 N, M = 2, 1  # features, hidden dimensions
 

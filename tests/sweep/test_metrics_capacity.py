@@ -1,8 +1,8 @@
 """The capacity invariant sum_i D_i <= rank(W) <= m (Scherlis et al. 2022) of the feature dimensionality.
 
 It holds for every W (proof in sweep/metrics.py: dimensionality_sum); here on random and degenerate matrices,
-exactly at m for orthonormal features, and on the trained models of tests/test_correlated.py and tests/test_paper.py
-(every CI-sized experiment's table)."""
+exactly at m for orthonormal features, and on the trained models of tests/sweep/test_data_correlated.py and
+tests/system/test_paper.py (every CI-sized experiment's table)."""
 import numpy as np
 import pytest
 
