@@ -9,7 +9,7 @@ from analysis.kgon import hessian, kgon_optimum, monte_carlo_loss, optimum_param
 from analysis.kgon_llc import calibrate, derived_llc
 from analysis.llc import SGLDConfig, linear_regression_loss, llc_estimates, refine_minimum, sgld_losses
 from sweep.data import sample_features
-from sweep.model import importance_weighted_mse_t, reconstruct
+from sweep.kinds import KINDS, importance_weighted_mse_t
 
 
 @pytest.mark.parametrize("k, paper", [(5, 0.06874), (6, 0.04819)])
@@ -53,7 +53,7 @@ def test_engine_anticorrelated_law_is_one_hot_uniform():
     assert scipy.stats.chisquare(np.bincount(x.argmax(1), minlength=c)).pvalue > 1e-3
     assert scipy.stats.kstest(x.max(1), "uniform").pvalue > 1e-3
     W, b = optimum_params(kgon_optimum(6, c))
-    engine = importance_weighted_mse_t(reconstruct({"W": W, "b": b}, x_t), x_t, jnp.ones(c))
+    engine = importance_weighted_mse_t(KINDS["relu"].forward({"W": W, "b": b}, x_t), x_t, jnp.ones(c))
     per_sample = np.sum((x - np.maximum(x @ np.asarray(W.T @ W) + np.asarray(b), 0)) ** 2, axis=1)
     assert float(engine) * c == pytest.approx(0.04819, abs=4 * per_sample.std() / np.sqrt(n))
 
