@@ -14,6 +14,17 @@ def make_config(**overrides) -> Config:
     return build({"exec": {"progress": False, "plots": False}}, overrides)
 
 
+def train_run(path: Path, overrides: dict) -> Path:
+    """A run trained into `path` as `python -m sweep.run` would, without figures or a progress bar."""
+    from omegaconf import OmegaConf
+
+    from sweep.run import run
+
+    cfg = make_config(**overrides)
+    run(cfg, path, OmegaConf.to_yaml(cfg))
+    return path
+
+
 def flax_init(key, n_features: int, n_hidden: int, untied: bool = False) -> dict:
     """A model's initial parameters as Flax made them before sweep/kinds.py (the reference the hand-written loops
     start from): a module declaring W (m, n), b (n,) and, untied, W2 (n, m), Xavier-normal and zeros."""

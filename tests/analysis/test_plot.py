@@ -7,27 +7,19 @@ import sys
 import matplotlib.image
 import pandas as pd
 import pytest
-from omegaconf import OmegaConf
 
 from analysis.figures import plot_run
-from sweep.config import build
-from sweep.run import run
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, train_run
 
 ALL_FIGURES = {"phase", "weights", "geometry", "dims_per_feature", "dimensionality", "loss_curves", "diagnostics"}
-
-
-def train(path, overrides):
-    cfg = build({"exec": {"progress": False, "plots": False}}, overrides)
-    run(cfg, path, OmegaConf.to_yaml(cfg))
-    return path
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("multirun")
-    phase = train(root / "0", {"model": {"n_features": 3, "n_hidden": 2}, "importance": {"kind": "extra", "relative": [0.3, 3.0]},
-                               "density": [1.0, 0.05], "seed": [0, 1], "steps": 600, "exec": {"log_every": 200}})
+    phase = train_run(root / "0", {"model": {"n_features": 3, "n_hidden": 2},
+                                   "importance": {"kind": "extra", "relative": [0.3, 3.0]},
+                                   "density": [1.0, 0.05], "seed": [0, 1], "steps": 600, "exec": {"log_every": 200}})
     plain = root / "nested" / "1"  # through the CLI: the Hydra callback draws its figures when the run ends
     out = run_cli(["model.n_features=5", "model.n_hidden=3", "sparsity=0.9", "steps=200", "exec.log_every=100",
                    "exec.progress=false", f"hydra.run.dir={plain}"], cwd=ROOT)
@@ -120,7 +112,7 @@ def test_dims_per_feature_figure_draws_its_data(tmp_path):
     from analysis.config import AnalysisConfig
     from analysis.figures.plot_sparsity import plot_dims_per_feature
 
-    train(tmp_path, {"model": {"n_features": 6, "n_hidden": 2}, "sparsity": [0.0, 0.9], "seed": [0, 1], "steps": 150})
+    train_run(tmp_path, {"model": {"n_features": 6, "n_hidden": 2}, "sparsity": [0.0, 0.9], "seed": [0, 1], "steps": 150})
     table = load(tmp_path)
     ax = plot_dims_per_feature(table, AnalysisConfig(rule="mean")).axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}

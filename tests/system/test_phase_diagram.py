@@ -5,25 +5,17 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 import analysis
 from analysis import phase, theory
 from analysis.config import TheoryConfig
-from sweep.config import build
-from sweep.run import run
-
-
-def train(path, overrides):
-    cfg = build({"exec": {"progress": False, "plots": False}}, overrides)
-    run(cfg, path, OmegaConf.to_yaml(cfg))
-    return path
+from tests.conftest import train_run
 
 
 @pytest.fixture(scope="module")
 def phase_run(tmp_path_factory):
     """n=2, m=1 with one cell in each region of the paper's phase diagram, 3 seeds."""
-    return train(tmp_path_factory.mktemp("runs") / "phase", {
+    return train_run(tmp_path_factory.mktemp("runs") / "phase", {
         "model": {"n_features": 2, "n_hidden": 1}, "importance": {"kind": "extra", "relative": [0.2, 5.0]},
         "density": [1.0, 0.03], "seed": [0, 1, 2], "steps": 4000})
 
@@ -89,7 +81,7 @@ def test_paper_scale_phase_diagram_2_1(tmp_path):
     (about 0.9 here; the misses lie on the boundaries). About a minute on 2 CPU cores."""
     density = [float(d) for d in np.round(np.geomspace(1, 0.01, 10), 5)]
     relative = [float(r) for r in np.round(np.geomspace(0.1, 10, 10), 5)]
-    path = train(tmp_path / "paper", {"model": {"n_features": 2, "n_hidden": 1}, "density": density, "seed": [0, 1, 2],
+    path = train_run(tmp_path / "paper", {"model": {"n_features": 2, "n_hidden": 1}, "density": density, "seed": [0, 1, 2],
                                       "importance": {"kind": "extra", "relative": relative}, "steps": 4000})
     table = analysis.load(path)
     assert phase.agreement(phase.compare(table), "optimal") >= 0.85
