@@ -170,11 +170,11 @@ def test_final_evaluation_doubles_until_the_standard_error_is_small_on_a_shared_
 
     grid = build_grid(config())
     result = train_grid(config(eval_rel_se=0.02, eval_max_batches=512), grid)
-    assert result.eval_batches in (8, 16, 32, 64, 128, 256, 512)  # 4 batches are too noisy at batch 64
-    assert result.final_loss_se.shape == result.final_loss.shape == (4,)
-    assert (result.final_loss_se <= 0.02 * result.final_loss).all() or result.eval_batches == 512
+    assert set(result.eval_batches) <= {4, 8, 16, 32, 64, 128, 256, 512} and result.eval_batches.max() > 4
+    assert result.final_loss_se.shape == result.final_loss.shape == result.eval_batches.shape == (4,)
+    assert ((result.final_loss_se <= 0.02 * result.final_loss) | (result.eval_batches == 512)).all()
     capped = train_grid(config(eval_max_batches=4), grid)
-    assert capped.eval_batches == 4 and (capped.final_loss_se > 0).all()
+    assert (capped.eval_batches == 4).all() and (capped.final_loss_se > 0).all()
     np.testing.assert_array_equal(capped.W, result.W)
     # the evaluation stream depends on the density only: every seed of a cell sees the same batches
     keys = np.asarray(stacked_hyper(grid, 1).stream.eval_key)
