@@ -40,24 +40,40 @@ def in_regime(density: float, low: float, high: float, expected) -> bool:
 
 
 def summaries(run: Run) -> dict:
-    """{density: (collapse_summary, projection_error)} of the lowest-loss seed of each density."""
+    """{density: [(seed, collapse_summary, projection_error), ...]}: the lowest-loss seed of each density first, then
+    every seed the evaluation cannot tell from it (analysis/aggregate.py: ties)."""
     k, summary = int(run.setting("set_size")), {}
-    for _, row in _models(run).iterrows():
+    for _, row in run.tied.iterrows():
         W = run.W(row)
-        summary[row["density"]] = (collapse_summary(W, k), projection_error(W))
+        summary.setdefault(row["density"], []).append((int(row["seed"]), collapse_summary(W, k), projection_error(W)))
     return summary
 
 
+def _passes(s: dict, error: float, expected) -> bool:
+    if expected is None:
+        return error <= PCA_TOLERANCE
+    return bool(s["collapsed"] == expected and (expected or s["directions"] == 6))
+
+
+def _describe(seed: int, s: dict, error: float) -> str:
+    return f"seed {seed}: {s['collapsed']} collapsed ({'/'.join(s['states'])}), {s['directions']} directions, " \
+           f"max|WW^T-I| {error:.2f}"
+
+
 def regime(run: Run, low: float, high: float, expected) -> Verdict | None:
-    """Every density of the run inside the regime (lowest-loss seed): PCA-like, or `expected` pairs collapsed."""
+    """Every density of the run inside the regime (lowest-loss seed): PCA-like, or `expected` pairs collapsed. Where
+    seeds the evaluation cannot tell apart disagree, the density is a TIE (a FAIL that is no finding: not resolved)."""
     inside = {d: s for d, s in run.once(summaries).items() if in_regime(d, low, high, expected)}
     if not inside:
         return None
-    measured = "; ".join(f"density {d:g}: {s['collapsed']} collapsed ({'/'.join(s['states'])}), {s['directions']} "
-                         f"directions, max|WW^T-I| {e:.2f}" for d, (s, e) in sorted(inside.items(), reverse=True))
-    if expected is None:
-        return Verdict(all(e <= PCA_TOLERANCE for _, e in inside.values()), measured)
-    return Verdict(all(s["collapsed"] == expected and (expected or s["directions"] == 6) for s, _ in inside.values()), measured)
+    passed, parts = True, []
+    for d, tied in sorted(inside.items(), reverse=True):
+        verdicts = {_passes(s, e, expected) for _, s, e in tied}
+        passed &= verdicts == {True}
+        tie = f"TIE of {len(tied)} seeds within the evaluation's resolution, verdicts disagree: " if len(verdicts) > 1 else ""
+        shown = tied if len(verdicts) > 1 else tied[:1]
+        parts.append(f"density {d:g}: {tie}" + " vs ".join(_describe(*t) for t in shown))
+    return Verdict(passed, "; ".join(parts))
 
 
 def _says(low, high, expected) -> str:
