@@ -1,6 +1,7 @@
 """Correlated pairs collapsing onto their principal component over density (`python -m analysis.paper
 correlated_collapse`: 3 correlated pairs, n=6, m=2; docs/experiments/correlated.md). Checks read the lowest-loss
-seed of each cell; measured values are always printed. The reading of a pair (collapsed, split, ...): analysis/geometry.py.
+seed of each cell, or every seed tied with it (a TIE where their verdicts disagree: not resolved, no finding);
+measured values are always printed. The reading of a pair (collapsed, split, ...): analysis/geometry.py.
 The regimes' ends are the paper's approximate claims: a FAIL there is a finding (exit 0).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset,
 from analysis.figures.common import STYLE, save, title
 from analysis.figures.sets import draw_sets
 from analysis.geometry import PCA_TOLERANCE, collapse_summary, projection_error
+from analysis.rescore import precise_ties
 from analysis.run import Run
 
 PRESETS = (Preset("correlated_collapse", ("collapse",), findings=True),)
@@ -41,9 +43,9 @@ def in_regime(density: float, low: float, high: float, expected) -> bool:
 
 def summaries(run: Run) -> dict:
     """{density: [(seed, collapse_summary, projection_error), ...]}: the lowest-loss seed of each density first, then
-    every seed the evaluation cannot tell from it (analysis/aggregate.py: ties)."""
+    every seed that neither the evaluation nor the precise ranking tells from it (analysis/rescore.py: precise_ties)."""
     k, summary = int(run.setting("set_size")), {}
-    for _, row in run.tied.iterrows():
+    for _, row in run.once(precise_ties).iterrows():
         W = run.W(row)
         summary.setdefault(row["density"], []).append((int(row["seed"]), collapse_summary(W, k), projection_error(W)))
     return summary
@@ -70,7 +72,7 @@ def regime(run: Run, low: float, high: float, expected) -> Verdict | None:
     for d, tied in sorted(inside.items(), reverse=True):
         verdicts = {_passes(s, e, expected) for _, s, e in tied}
         passed &= verdicts == {True}
-        tie = f"TIE of {len(tied)} seeds within the evaluation's resolution, verdicts disagree: " if len(verdicts) > 1 else ""
+        tie = f"TIE of {len(tied)} seeds that neither the evaluation nor the precise ranking tells apart, verdicts disagree: " if len(verdicts) > 1 else ""
         shown = tied if len(verdicts) > 1 else tied[:1]
         parts.append(f"density {d:g}: {tie}" + " vs ".join(_describe(*t) for t in shown))
     return Verdict(passed, "; ".join(parts))
