@@ -72,7 +72,8 @@ def regime(run: Run, low: float, high: float, expected) -> Verdict | None:
     for d, tied in sorted(inside.items(), reverse=True):
         verdicts = {_passes(s, e, expected) for _, s, e in tied}
         passed &= verdicts == {True}
-        tie = f"TIE of {len(tied)} seeds that neither the evaluation nor the precise ranking tells apart, verdicts disagree: " if len(verdicts) > 1 else ""
+        tie = (f"TIE of {len(tied)} seeds that neither the evaluation nor the precise ranking tells apart, verdicts "
+               "disagree: ") if len(verdicts) > 1 else ""
         shown = tied if len(verdicts) > 1 else tied[:1]
         parts.append(f"density {d:g}: {tie}" + " vs ".join(_describe(*t) for t in shown))
     return Verdict(passed, "; ".join(parts))
