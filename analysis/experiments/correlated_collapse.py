@@ -12,14 +12,16 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from analysis import restarts
 from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import STYLE, save, title
+from analysis.figures.restarts import draw_restarts
 from analysis.figures.sets import draw_sets
 from analysis.geometry import PCA_TOLERANCE, collapse_summary, projection_error
 from analysis.rescore import precise_ties
 from analysis.run import Run
 
-PRESETS = (Preset("correlated_collapse", ("collapse",), findings=True),)
+PRESETS = (Preset("correlated_collapse", ("collapse", "restarts"), findings=True),)
 SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
 # The paper's collapse regimes: (lowest density, highest density, collapsed pairs); None: "PCA-like".
 REGIMES = ((0.5, 1.0, None), (0.25, 0.5, 3), (0.15, 0.2, 2), (0.05, 0.15, 1), (0.0, 0.05, 0))
@@ -102,10 +104,13 @@ def check(run: Run):
 
 def figures(run: Run, formats=FORMATS) -> list[Path]:
     """`collapse`: collapsed pairs and stored directions of the lowest-loss seed vs density, over the paper's
-    regimes; below, the model at every density."""
+    regimes; below, the model at every density. `restarts`: best of k seeds and the share of seeds per collapse count
+    (analysis/restarts.py: tables beside the run)."""
     table = run.table
-    models = _models(run).sort_values("density", ascending=False)
     k = int(table["set_size"].iloc[0])
+    restarts.write(run, lambda W: f"{collapse_summary(W, k)['collapsed']} collapsed")
+    drawn = draw_restarts(run.directory, "collapsed pairs", formats)
+    models = _models(run).sort_values("density", ascending=False)
     rows = [(row, run.W(row)) for _, row in models.iterrows()]
     summaries = [collapse_summary(W, k) for _, W in rows]
     density = np.array([row["density"] for row, _ in rows])
@@ -133,4 +138,4 @@ def figures(run: Run, formats=FORMATS) -> list[Path]:
             axw.set_title(f"1-S={row['density']:g}", fontsize=7)
     fig.suptitle(f"Collapse of correlated pairs onto (a+b)/√2, lowest-loss of {table['seed'].nunique()} seeds per "
                  f"density (colour: set). {title(table)}", fontsize=9)
-    return save(fig, run.directory / "figures", "collapse", formats)
+    return save(fig, run.directory / "figures", "collapse", formats) + drawn
