@@ -1,6 +1,7 @@
 """Best of k restarts and configuration shares (analysis/restarts.py) on a hand-made per-model table."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.restarts import best_of_k, shares
 
@@ -26,3 +27,19 @@ def test_shares_count_ok_seeds_per_configuration():
     out = shares(models(), labels).set_index(["density", "configuration"])
     assert out.loc[(0.1, "a"), "seeds"] == 3 and out.loc[(0.1, "b"), "share"] == 0.25
     assert out.loc[(0.5, "b"), "share"] == 1.0 and (0.5, "a") not in out.index  # the diverged seed is left out
+
+
+TINY = ["seed=[0,1,2]", "density=[1.0,0.05]", "steps=200", "batch_size=128", "exec.log_every=100",
+        "exec.eval_max_batches=64", "exec.progress=false"]
+
+
+@pytest.mark.parametrize("name", ["privileged", "correlated_collapse"])
+def test_the_experiments_write_and_draw_their_restarts(name, tmp_path):
+    from analysis.paper import reproduce
+
+    directory, _ = reproduce(name, TINY, root=tmp_path, progress=False)
+    curve = pd.read_parquet(directory / "restarts.parquet")
+    assert sorted(curve["density"].unique()) == [0.05, 1.0] and curve["k"].max() == 3
+    configurations = pd.read_parquet(directory / "configurations.parquet")
+    assert configurations.groupby("density")["seeds"].sum().tolist() == [3, 3]
+    assert (directory / "figures" / "restarts.png").is_file()
