@@ -4,8 +4,8 @@ either loss (the seeds' errors on a batch move together), so most ties of the ev
 not are reported as ties, never picked.
 
 `rescore(run, rows)`: each model's loss on `batches` x `batch_size` fresh samples of its data law (a stream of its own,
-label "rescore", a function of the cell only), its gap to the lowest and the gap's standard error. `precise_ties(run)`:
-`Run.tied` less the seeds whose paired gap to the cell's best is above z standard errors.
+label "rescore", a function of the cell's densities only), its gap to the lowest and the gap's standard error.
+`precise_ties(run)`: `Run.tied` less the seeds whose paired gap to the cell's best is above z standard errors.
 """
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def rescore(run: Run, rows: pd.DataFrame, batches: int = BATCHES, batch_size: in
     features = features.sort_values("feature")
     density, importance = (jnp.asarray(features[c].to_numpy(), jnp.float32) for c in ("density", "importance"))
     kind, params = KINDS[first["model_kind"]], _params(run, rows)
-    key = jax.random.fold_in(jax.random.PRNGKey(int(first["stream"]) % 2**31), RESCORE_LABEL)
+    law = zlib.crc32(features["density"].to_numpy(np.float64).tobytes())  # the cell's data law, not its seeds
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), RESCORE_LABEL), law)
 
     def one(i):
         x_t = sample_features(jax.random.fold_in(key, i), density, batch_size, first["distribution"],

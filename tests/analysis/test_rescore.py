@@ -14,7 +14,7 @@ def run_of(Ws, losses, ses, density=0.3) -> Run:
     rows = [{"run": "r", "model_id": i, "seed": i, "feature": f, "density": density, "sparsity": 1 - density,
              "importance": 1.0, "status": "ok", "loss": losses[i], "loss_se": ses[i], "exact_loss": np.nan,
              "model_kind": "relu", "n_features": N, "n_hidden": M, "distribution": "uniform", "correlation": "none",
-             "set_size": 1, "stream": 7} for i in range(len(Ws)) for f in range(N)]
+             "set_size": 1} for i in range(len(Ws)) for f in range(N)]
     run = Run("unused")
     run.table = pd.DataFrame(rows)
     run.weights = {"r": {"W": np.stack(Ws).astype(np.float32), "b": np.zeros((len(Ws), N), np.float32),
