@@ -39,6 +39,27 @@ def ranking_loss(table: pd.DataFrame) -> pd.Series:
     return table["exact_loss"].where(np.isfinite(table["exact_loss"]), table["loss"])
 
 
+def ties(table: pd.DataFrame, z: float = 2.0) -> pd.DataFrame:
+    """One row per model that the evaluation cannot tell from its cell's lowest-loss seed: |L - L_best| < z * sqrt(se^2 +
+    se_best^2), with se = `loss_se` where the ranking is the evaluated loss and 0 where it is `exact_loss` (no noise).
+    Sorted by cell and loss; `tie_size` says how many models share the top of their cell (1: a clear best).
+
+    z = 2 over the combined standard error is conservative: the seeds of a cell are evaluated on the same batches, so
+    their difference is less noisy than either loss; a tie here means "not resolved", never "equal"."""
+    models = per_model(table).assign(rank_loss=ranking_loss(per_model(table)))
+    models = models[(models["status"] == "ok") & np.isfinite(models["rank_loss"])].copy()
+    exact = "exact_loss" in models.columns and models["exact_loss"].notna()
+    se = models["loss_se"].fillna(0.0) if "loss_se" in models.columns else pd.Series(0.0, models.index)
+    models["rank_se"] = np.where(exact, 0.0, se) if "exact_loss" in models.columns else se
+    keys = cell_columns(table, feature=False)
+    best = models.loc[models.groupby(keys, dropna=False)["rank_loss"].idxmin(), keys + ["rank_loss", "rank_se"]]
+    models = models.merge(best, on=keys, suffixes=("", "_best"))
+    gap = models["rank_loss"] - models["rank_loss_best"]
+    tied = models[gap <= z * np.sqrt(models["rank_se"] ** 2 + models["rank_se_best"] ** 2)].copy()
+    tied["tie_size"] = tied.groupby(keys, dropna=False)["rank_loss"].transform("size")
+    return tied.drop(columns=["rank_loss_best", "rank_se_best"]).sort_values([*keys, "rank_loss"]).reset_index(drop=True)
+
+
 def select_seeds(table: pd.DataFrame, rule: str = "paper") -> pd.DataFrame:
     """The per-seed table with a `used` column: does this model count for its cell under `rule`."""
     if rule not in SEED_RULES:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import load, load_history, load_snapshots, load_weights, model_weights
-from analysis.aggregate import per_model, select_seeds
+from analysis.aggregate import per_model, select_seeds, ties
 from analysis.phase import PHASE_CELLS
 
 
@@ -58,6 +58,12 @@ class Run:
     def best(self) -> pd.DataFrame:
         """One row per cell: its lowest-loss seed."""
         return per_model(self.best_rows)
+
+    @cached_property
+    def tied(self) -> pd.DataFrame:
+        """One row per model the evaluation cannot tell from its cell's lowest-loss seed (analysis/aggregate.py: ties);
+        the lowest-loss seed itself first. A claim read off `best` where `tie_size` > 1 is a pick by noise."""
+        return ties(self.table)
 
     def weights_of(self, row, key: str = "W") -> tuple[np.ndarray, np.ndarray]:
         """(W (m, n), b (n,)) of the model of a table row (key="W2": (W2 (n, m), b) of a model.kind=abs model)."""

@@ -23,6 +23,11 @@ PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
 # Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
 # results), so that a complete run made before them keeps its fingerprint.
 LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "exec.snapshots": 0}
+# How a model's final loss is measured (sweep/train.py final_evaluation): "own" = each model's batch count from its
+# own standard error (issue 22). Runs made before it counted batches for the whole job, so a model's loss depended on
+# its neighbours: hashing the rule gives every such run another fingerprint, so that none is reused, even with
+# exec.reuse_other_code, as if its losses meant the same (same weights; retrain to get comparable losses).
+EVAL_RULE = "own"
 
 
 def config_fingerprint(config: Config) -> str:
@@ -35,6 +40,7 @@ def config_fingerprint(config: Config) -> str:
         section, name = key.split(".")
         if tree[section][name] == default:
             tree[section].pop(name)
+    tree["exec"]["eval_rule"] = EVAL_RULE
     return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -133,7 +133,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
                         fingerprint=f"{fingerprint}/{code_version()}")
     if result.resumed_from_step:
         log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
-    table = feature_table(grid, result.params, result.final_loss, result.final_loss_se)
+    table = feature_table(grid, result.params, result.final_loss, result.final_loss_se, result.eval_batches)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {
@@ -149,7 +149,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
         "fingerprint": fingerprint,
         "code_version": code_version(),  # package version + hash of sweep/*.py
         "resumed_from_step": result.resumed_from_step,
-        "eval_batches": result.eval_batches,  # evaluation batches behind every model's `loss` (and `loss_se`)
+        # evaluation batches behind the models' `loss` (and `loss_se`): each model's own count is its eval_batches column
+        "eval_batches": [int(result.eval_batches.min()), int(result.eval_batches.max())],
     }
     write_run(run_dir, table, result.params, history_table(result.history_steps, result.history_loss),
               config_yaml, summary, snapshots=result.snapshots)

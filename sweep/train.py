@@ -206,7 +206,7 @@ class TrainResult:
     compile_seconds: float
     resumed_from_step: int = 0
     final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
-    eval_batches: int = 0  # evaluation batches behind final_loss (the same for every model of the run)
+    eval_batches: np.ndarray | None = None  # (G,) evaluation batches behind each model's final_loss (its own count)
     snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
 
     @property
@@ -218,23 +218,35 @@ class TrainResult:
         return self.params["b"]
 
 
-def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, int]:
-    """(final_loss, its standard error, batches): exec.eval_batches batches, doubled while any finite
-    model's standard error is above exec.eval_rel_se of its loss, up to exec.eval_max_batches."""
+def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(final_loss, its standard error, batches), each (G,): every model's own batch count, a function of its own
+    losses only. A model starts with exec.eval_batches batches and doubles them while its standard error is above
+    exec.eval_rel_se of its loss, up to exec.eval_max_batches; batch i is the same for every model of a density
+    (its eval stream), so a model's final loss never depends on which other models share its job."""
     ex = cfg.exec
     losses = np.zeros((0, 0))
-    target = min(ex.eval_batches, ex.eval_max_batches)
-    while True:
-        while losses.shape[1] < target:
+
+    def measure(upto):  # (G, upto) per-batch losses, evaluated exec.eval_batches at a time for the whole job
+        nonlocal losses
+        while losses.shape[1] < upto:
             more = unpad(evaluate(params, stacked, losses.shape[1]))  # (G, eval_batches)
             losses = more if losses.size == 0 else np.concatenate([losses, more], axis=1)
-        losses = losses[:, :target]
-        mean = losses.mean(axis=1)
-        se = losses.std(axis=1, ddof=1) / np.sqrt(target) if target > 1 else np.full_like(mean, np.inf)
+        return losses
+
+    start = min(ex.eval_batches, ex.eval_max_batches)
+    batches = np.full(len(measure(start)), start)
+    mean, se = np.zeros(len(batches)), np.full(len(batches), np.inf)
+    todo = np.ones(len(batches), bool)
+    while todo.any():
+        for t in np.unique(batches[todo]):  # each model's statistics from its own first t batches
+            rows = todo & (batches == t)
+            own = measure(t)[rows, :t]
+            mean[rows] = own.mean(axis=1)
+            se[rows] = own.std(axis=1, ddof=1) / np.sqrt(t) if t > 1 else np.inf
         noisy = np.isfinite(mean) & ~(se <= ex.eval_rel_se * np.abs(mean))
-        if target >= ex.eval_max_batches or not noisy.any():
-            return mean, se, target
-        target = min(2 * target, ex.eval_max_batches)
+        todo = noisy & (batches < ex.eval_max_batches)
+        batches[todo] = np.minimum(2 * batches[todo], ex.eval_max_batches)
+    return mean, se, batches
 
 
 def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,

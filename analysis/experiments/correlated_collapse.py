@@ -1,6 +1,7 @@
 """Correlated pairs collapsing onto their principal component over density (`python -m analysis.paper
 correlated_collapse`: 3 correlated pairs, n=6, m=2; docs/experiments/correlated.md). Checks read the lowest-loss
-seed of each cell; measured values are always printed. The reading of a pair (collapsed, split, ...): analysis/geometry.py.
+seed of each cell, or every seed tied with it (a TIE where their verdicts disagree: not resolved, no finding);
+measured values are always printed. The reading of a pair (collapsed, split, ...): analysis/geometry.py.
 The regimes' ends are the paper's approximate claims: a FAIL there is a finding (exit 0).
 """
 from __future__ import annotations
@@ -11,13 +12,16 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from analysis import restarts
 from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import STYLE, save, title
+from analysis.figures.restarts import draw_restarts
 from analysis.figures.sets import draw_sets
 from analysis.geometry import PCA_TOLERANCE, collapse_summary, projection_error
+from analysis.rescore import precise_ties
 from analysis.run import Run
 
-PRESETS = (Preset("correlated_collapse", ("collapse",), findings=True),)
+PRESETS = (Preset("correlated_collapse", ("collapse", "restarts"), findings=True),)
 SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
 # The paper's collapse regimes: (lowest density, highest density, collapsed pairs); None: "PCA-like".
 REGIMES = ((0.5, 1.0, None), (0.25, 0.5, 3), (0.15, 0.2, 2), (0.05, 0.15, 1), (0.0, 0.05, 0))
@@ -40,24 +44,41 @@ def in_regime(density: float, low: float, high: float, expected) -> bool:
 
 
 def summaries(run: Run) -> dict:
-    """{density: (collapse_summary, projection_error)} of the lowest-loss seed of each density."""
+    """{density: [(seed, collapse_summary, projection_error), ...]}: the lowest-loss seed of each density first, then
+    every seed that neither the evaluation nor the precise ranking tells from it (analysis/rescore.py: precise_ties)."""
     k, summary = int(run.setting("set_size")), {}
-    for _, row in _models(run).iterrows():
+    for _, row in run.once(precise_ties).iterrows():
         W = run.W(row)
-        summary[row["density"]] = (collapse_summary(W, k), projection_error(W))
+        summary.setdefault(row["density"], []).append((int(row["seed"]), collapse_summary(W, k), projection_error(W)))
     return summary
 
 
+def _passes(s: dict, error: float, expected) -> bool:
+    if expected is None:
+        return error <= PCA_TOLERANCE
+    return bool(s["collapsed"] == expected and (expected or s["directions"] == 6))
+
+
+def _describe(seed: int, s: dict, error: float) -> str:
+    return f"seed {seed}: {s['collapsed']} collapsed ({'/'.join(s['states'])}), {s['directions']} directions, " \
+           f"max|WW^T-I| {error:.2f}"
+
+
 def regime(run: Run, low: float, high: float, expected) -> Verdict | None:
-    """Every density of the run inside the regime (lowest-loss seed): PCA-like, or `expected` pairs collapsed."""
+    """Every density of the run inside the regime (lowest-loss seed): PCA-like, or `expected` pairs collapsed. Where
+    seeds the evaluation cannot tell apart disagree, the density is a TIE (a FAIL that is no finding: not resolved)."""
     inside = {d: s for d, s in run.once(summaries).items() if in_regime(d, low, high, expected)}
     if not inside:
         return None
-    measured = "; ".join(f"density {d:g}: {s['collapsed']} collapsed ({'/'.join(s['states'])}), {s['directions']} "
-                         f"directions, max|WW^T-I| {e:.2f}" for d, (s, e) in sorted(inside.items(), reverse=True))
-    if expected is None:
-        return Verdict(all(e <= PCA_TOLERANCE for _, e in inside.values()), measured)
-    return Verdict(all(s["collapsed"] == expected and (expected or s["directions"] == 6) for s, _ in inside.values()), measured)
+    passed, parts = True, []
+    for d, tied in sorted(inside.items(), reverse=True):
+        verdicts = {_passes(s, e, expected) for _, s, e in tied}
+        passed &= verdicts == {True}
+        tie = (f"TIE of {len(tied)} seeds that neither the evaluation nor the precise ranking tells apart, verdicts "
+               "disagree: ") if len(verdicts) > 1 else ""
+        shown = tied if len(verdicts) > 1 else tied[:1]
+        parts.append(f"density {d:g}: {tie}" + " vs ".join(_describe(*t) for t in shown))
+    return Verdict(passed, "; ".join(parts))
 
 
 def _says(low, high, expected) -> str:
@@ -83,10 +104,13 @@ def check(run: Run):
 
 def figures(run: Run, formats=FORMATS) -> list[Path]:
     """`collapse`: collapsed pairs and stored directions of the lowest-loss seed vs density, over the paper's
-    regimes; below, the model at every density."""
+    regimes; below, the model at every density. `restarts`: best of k seeds and the share of seeds per collapse count
+    (analysis/restarts.py: tables beside the run)."""
     table = run.table
-    models = _models(run).sort_values("density", ascending=False)
     k = int(table["set_size"].iloc[0])
+    restarts.write(run, lambda W: f"{collapse_summary(W, k)['collapsed']} collapsed")
+    drawn = draw_restarts(run.directory, "collapsed pairs", formats)
+    models = _models(run).sort_values("density", ascending=False)
     rows = [(row, run.W(row)) for _, row in models.iterrows()]
     summaries = [collapse_summary(W, k) for _, W in rows]
     density = np.array([row["density"] for row, _ in rows])
@@ -114,4 +138,4 @@ def figures(run: Run, formats=FORMATS) -> list[Path]:
             axw.set_title(f"1-S={row['density']:g}", fontsize=7)
     fig.suptitle(f"Collapse of correlated pairs onto (a+b)/√2, lowest-loss of {table['seed'].nunique()} seeds per "
                  f"density (colour: set). {title(table)}", fontsize=9)
-    return save(fig, run.directory / "figures", "collapse", formats)
+    return save(fig, run.directory / "figures", "collapse", formats) + drawn

@@ -54,6 +54,7 @@ FIGURES = {  # the PNGs plot_run draws, in page order, with a caption
     "dims_per_feature": "Dimensions per feature m / ||W||_F^2 against 1/(1-S)",
     "dimensionality": "Feature dimensionality D_i of represented features",
     "loss_curves": "Training loss curves",
+    "restarts": "Best loss of the first k seeds against k, and the share of seeds per configuration (analysis/restarts.py)",
 }
 MAX_WEIGHTS = 2_000_000  # W and b values embedded per shape (all ok models); above this hover and click show numbers only
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}

@@ -133,7 +133,7 @@ def test_training_matches_a_hand_written_adamw_loop(name):
     grid = build_grid(cfg)
     trained = train_grid(cfg, grid)
     assert trained.history_steps.tolist() == [LOG_EVERY - 1, 2 * LOG_EVERY - 1, 3 * LOG_EVERY - 1]
-    assert trained.eval_batches == EVAL_BATCHES
+    assert (trained.eval_batches == EVAL_BATCHES).all()
     for i in range(len(grid)):
         W, b, losses, final, W2 = hand_train(option, cfg, grid, i)
         np.testing.assert_allclose(trained.W[i], W, atol=1e-5, rtol=0)

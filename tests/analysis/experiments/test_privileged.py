@@ -1,11 +1,14 @@
 """model.kind=privileged: h = ReLU(W x), x' = ReLU(W^T h + b) (tied, no hidden bias), trained fused like the toy model;
 the per-neuron measure (features in a neuron: W_ji > 0.5) on hand-made weights."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis.experiments.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, verdict
+from analysis.experiments.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, regime, verdict
+from analysis.run import Run
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
 from sweep.metrics import neuron_features, polysemantic_neurons
@@ -68,3 +71,32 @@ def test_full_size_privileged_verdicts(tmp_path):
 
     _, facts = reproduce("privileged", [], root=tmp_path, progress=False)
     assert [f.passed for f in facts] == PRIVILEGED_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
+
+
+# ------------------------------------------------------------ privileged's regime check prints how its verdict moves with
+N, M = 10, 5
+
+
+def pairs_code(second: float) -> np.ndarray:
+    """Feature i in neurons i mod 5 (weight 0.8) and i+1 mod 5 (weight 0.8; feature 0: `second`)."""
+    W = np.zeros((M, N))
+    for i in range(N):
+        W[i % M, i], W[(i + 1) % M, i] = 0.8, second if i == 0 else 0.8
+    return W
+
+
+def run_of(W, density=0.01) -> Run:
+    run = Run("unused")
+    run.table = pd.DataFrame([{"run": "r", "model_id": 0, "seed": 0, "feature": f, "density": density,
+                               "sparsity": 1 - density, "importance": 0.75 ** f, "status": "ok", "loss": 0.1,
+                               "exact_loss": np.nan, "n_hidden": M, "n_features": N} for f in range(N)])
+    run.weights = {"r": {"W": W[None].astype(np.float32), "b": np.zeros((1, N), np.float32), "model_id": np.arange(1)}}
+    return run
+
+
+def test_the_verdict_is_printed_at_every_threshold():
+    # the full-size run's density 0.01 (issue 22): a second weight of 0.45 is a pair at 0.3 and 0.4, not at 0.5 or 0.6
+    v = regime(run_of(pairs_code(0.45)), 0.0, 0.04, PAIRS)
+    assert not v.passed and "verdict by threshold 0.3:PASS 0.4:PASS 0.5:FAIL 0.6:FAIL" in v.measured
+    v = regime(run_of(pairs_code(0.7)), 0.0, 0.04, PAIRS)
+    assert v.passed and "0.3:PASS 0.4:PASS 0.5:PASS 0.6:PASS" in v.measured
