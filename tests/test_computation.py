@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from analysis.neurons import constant_loss, neuron_summary
+from analysis.neurons import constant_loss, neuron_summary, pair_code_loss
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
@@ -138,6 +138,30 @@ def test_the_best_constant_output_loss():
         measured = np.mean(np.array([1.0, 0.5]) * (y - y.mean(axis=0)) ** 2)
         assert constant_loss(density, [1.0, 0.5]) == pytest.approx(measured, rel=0.01)
     assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
+
+
+def code_loss(W1, W2, b, importance, density, rng, samples=400_000) -> float:
+    """Monte Carlo loss of y' = ReLU(W2 ReLU(W1 x) + b) against |x| on the signed U[-1, 1] law."""
+    n = W1.shape[1]
+    x = np.where(rng.uniform(size=(samples, n)) < density, rng.uniform(-1, 1, (samples, n)), 0.0)
+    y = np.maximum(np.maximum(x @ W1.T, 0) @ W2.T + b, 0)
+    return float(np.mean(np.asarray(importance) * (np.abs(x) - y) ** 2))
+
+
+def test_the_pair_code_loss_against_monte_carlo():
+    """m/2 = 2 pairs over n = 6 features (importance 0.8^i): pairs for the two most important, E|x| = d/2 elsewhere."""
+    rng, importance = np.random.default_rng(2), 0.8 ** np.arange(6)
+    for density in (1.0, 0.3):
+        W1, W2 = pairs(2, scale=np.ones(4))
+        W1, W2 = np.hstack([W1, np.zeros((4, 4))]), np.vstack([W2, np.zeros((4, 4))])
+        b = np.r_[0.0, 0.0, [density / 2] * 4]
+        measured = code_loss(W1, W2, b, importance, density, rng)
+        assert pair_code_loss(density, importance, 4) == pytest.approx(measured, rel=0.01)
+        # the same pairs on the two least important features cost more
+        swapped = code_loss(W1[:, ::-1], W2[::-1], b[::-1], importance, density, rng)
+        assert swapped > 1.5 * measured
+    # the experiment's setting: n=100, m=40, 0.8^i, dense: sum_{i>=20} 0.8^i / (12 * 100)
+    assert pair_code_loss(1.0, 0.8 ** np.arange(100), 40) == pytest.approx(4.80e-5, rel=0.01)
 
 
 # The verdicts of the full-size sweep (docs/experiments/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
