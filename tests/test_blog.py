@@ -188,10 +188,12 @@ def test_small_run_figures(small_run):
 
 # ----------------------------------------------------------------------------- full size (docs/measures.md)
 
-# The verdicts of the full-size run, 2026-12-01 (docs/measures.md): N(0,1) data (the blog's), then U[0,1] (the paper's).
+# The verdicts of the full-size run, 2026-12-07 (docs/experiments/blog.md): N(0,1) data (the blog's), then U[0,1] (the
+# paper's). Per distribution: 5 linear claims; S=0.5: represented (blog's sense, paper's), ranked, 2 lines, bias;
+# S=0.9: represented (blog's sense, paper's), unique, less orthogonal, interference (feature 2 vs 0, 1), discards.
 FULL_SIZE = {
-    "normal": [True] * 5 + [False, True, True, True] + [False, True, True, False, True],
-    "uniform": [True] + [False] * 4 + [False, False, False, True] + [True] * 5,
+    "normal": [True] * 5 + [True, False, True, True, True] + [True, False, True, True, False, True],
+    "uniform": [True] + [False] * 4 + [False, False, False, False, True] + [True, True, True, True, False, True],
 }
 
 
