@@ -169,7 +169,7 @@ def test_the_pair_code_loss_against_monte_carlo():
 # two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
 # density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);
 # capacity yes.
-COMPUTATION_VERDICTS = [True, True, False, True, True]
+COMPUTATION_VERDICTS = [False, True, True, False, True, True, True]  # derived (docs), not yet rerun
 
 
 @pytest.mark.slow
