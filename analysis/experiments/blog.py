@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis.experiments.blog_measures import (
+    BLOG_REPRESENTED,
     DISCARDS,
     NEAR_ZERO,
     ORTHOGONAL_DEG,
@@ -26,6 +27,7 @@ from analysis.experiments.blog_measures import (
     SAME_LINE_DEG,
     UNIQUE_DEG,
     Model,
+    all_present,
     all_represented,
     bias_cancels_positive_interference,
     bias_near_zero,
@@ -52,6 +54,19 @@ DATA = {"normal": "N(0,1) data, the blog's", "uniform": "U[0,1] data, the paper'
 SHORT = {"normal": "N(0,1) data", "uniform": "U[0,1] data"}
 MODELS = (("linear", 0.0), ("relu", 0.5), ("relu", 0.9))  # the blog's three models
 REPRESENTED = "represented: ||W_i|| > 0.5, the project's cut (trained norms are near 0 or about 1)"
+ALL = "\"all features are represented\""
+BLOG_SENSE = (f"the blog's sense: ||W_i|| >= {BLOG_REPRESENTED:g} ('not near 0'); the blog prints norms 1.02, 1.01, 0.23, "
+              "0.18, 0.13 (S=0.5) and calls all five represented, so its cut lies below 0.13")
+PAPER_SENSE = (f"the paper's sense: ||W_i|| near 1, {REPRESENTED}; the paper reads ||W_i|| ~ 1 as represented and "
+               "~ 0 as not (section 'Demonstrating superposition')")
+
+
+def _represented(sparsity: float) -> tuple[Claim, Claim]:
+    """The blog's "all features are represented" at one sparsity, in both meanings of "represented"."""
+    return (_claim("relu", sparsity, "all 5 features represented, the blog's sense (every norm >= 0.1)", ALL,
+                   BLOG_SENSE, all_present),
+            _claim("relu", sparsity, "all 5 features represented, the paper's sense (every norm > 0.5, near 1)", ALL,
+                   PAPER_SENSE, all_represented))
 
 
 def _claim(kind, sparsity, says, quote, threshold, test) -> Claim:
@@ -69,8 +84,7 @@ CLAIMS = (
     _claim("linear", 0.0, "bias near 0 (|b_i| < 0.1)", "paraphrase: the bias is near 0", f"< {NEAR_ZERO:g}", bias_near_zero),
     _claim("linear", 0.0, "interference near 0 (|score| < 0.1)", "paraphrase: the interference is near 0",
            f"< {NEAR_ZERO:g}", interference_near_zero),
-    _claim("relu", 0.5, "all 5 features represented (norm > 0.5)", "\"all features are represented\"", REPRESENTED,
-           all_represented),
+    *_represented(0.5),
     _claim("relu", 0.5, "norms ranked by importance (no rise > 0.02)", "paraphrase: the norms are ranked by importance",
            f"no norm above the previous feature's by more than {RANK_TOLERANCE:g} (training noise)", ranked_by_importance),
     _claim("relu", 0.5, "in 2 directions: 3 features on one line, 2 on the orthogonal one (norm > 0.1; 15 deg)",
@@ -81,15 +95,17 @@ CLAIMS = (
            "paraphrase: the bias cancels positive interference (b < 0 where the score > 0)",
            f"'positive': score > {POSITIVE:g}, above training noise; on represented features",
            bias_cancels_positive_interference),
-    _claim("relu", 0.9, "all 5 features represented (norm > 0.5)", "\"all features are represented\"", REPRESENTED,
-           all_represented),
+    *_represented(0.9),
     _claim("relu", 0.9, "in unique directions: 5 features with norm > 0.1, every pair >= 20 deg apart",
            "paraphrase: the features lie in unique directions", f"every pair >= {UNIQUE_DEG:g} deg apart", unique_directions),
     _claim("relu", 0.9, "less orthogonal: mean |cos| of represented pairs above the S=0.5 median",
            "paraphrase: the features are less orthogonal than at S=0.5", "above the median over the S=0.5 seeds",
            less_orthogonal),
-    _claim("relu", 0.9, "interference is negative: every score < 0", "\"ReLU discards negative interference\" (its first half)",
-           "every score < 0: the claim as stated", negative_interference),
+    _claim("relu", 0.9, "interference is negative: feature 2 against features 0 and 1 (W_2.W_0 < 0, W_2.W_1 < 0)",
+           "\"ReLU discards negative interference\" (its first half); paraphrase: the blog reads it off feature 2 "
+           "against features 0 and 1 and says to ignore the small positive rest (issue 22)",
+           "the sign of the two dot products the blog names; the other scores are printed, not tested",
+           negative_interference),
     _claim("relu", 0.9, "the ReLU discards it: zeroes >= 90% of the squared pre-activation of features that are off",
            "\"ReLU discards negative interference\" (its second half)",
            f">= {DISCARDS:.0%} of the squared pre-activation of the features that are off, on 8,192 samples", relu_discards),

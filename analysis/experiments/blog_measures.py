@@ -14,6 +14,9 @@ from sweep.metrics import REPRESENTED_NORM, feature_norms, interference
 
 # Thresholds, fixed before the full-size run.
 NEAR_ZERO = 0.1  # "near 0" for a norm, a bias, an interference score; also: a feature below it has no direction
+# "represented" as the blog uses it: it prints norms of about 1.02, 1.01, 0.23, 0.18, 0.13 (ReLU, S=0.5) and calls all
+# five represented, so its cut lies below 0.13; a norm not "near 0" (>= NEAR_ZERO) is represented in its sense.
+BLOG_REPRESENTED = NEAR_ZERO
 ORTHOGONAL_DEG = 10.0  # "orthogonal": 90 +- this
 SAME_LINE_DEG = 15.0  # two features on one line through the origin (same or opposite direction)
 UNIQUE_DEG = 20.0  # "unique directions": every pair of features at least this far apart
@@ -103,9 +106,17 @@ def interference_near_zero(m: Model) -> Result:
 
 
 def all_represented(m: Model) -> Result:
+    """The paper's meaning: every ||W_i|| near 1 (above the project's cut REPRESENTED_NORM = 0.5)."""
     norms = feature_norms(m.W)
     count = int((norms > REPRESENTED_NORM).sum())
-    return count == len(norms), {"represented": count, "min norm": float(norms.min())}
+    return count == len(norms), {"norm > 0.5": count, "min norm": float(norms.min())}
+
+
+def all_present(m: Model) -> Result:
+    """The blog's meaning: no ||W_i|| near 0 (every norm >= BLOG_REPRESENTED), as its printed 0.13 counts."""
+    norms = feature_norms(m.W)
+    count = int((norms >= BLOG_REPRESENTED).sum())
+    return count == len(norms), {"norm >= 0.1": count, "min norm": float(norms.min())}
 
 
 def ranked_by_importance(m: Model) -> Result:
@@ -149,8 +160,11 @@ def less_orthogonal(m: Model) -> Result:
 
 
 def negative_interference(m: Model) -> Result:
-    largest = float(interference(m.W).max())
-    return largest < 0, {"largest score": largest}
+    """As the blog states it: feature 2 interferes negatively with features 0 and 1 (W_2 . W_0 < 0 and W_2 . W_1 < 0);
+    the other, small positive scores it says to ignore are reported, not tested."""
+    with_0, with_1 = float(m.W[:, 2] @ m.W[:, 0]), float(m.W[:, 2] @ m.W[:, 1])
+    return with_0 < 0 and with_1 < 0, {"W_2.W_0": with_0, "W_2.W_1": with_1,
+                                       "largest score (any feature)": float(interference(m.W).max())}
 
 
 def relu_discards(m: Model) -> Result:

@@ -4,9 +4,11 @@ rescaling and the per-neuron measure on hand-made weights (analysis/neurons.py, 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 import pytest
 
-from analysis.neurons import constant_loss, neuron_summary
+from analysis.experiments import computation
+from analysis.neurons import constant_loss, neuron_summary, pair_code_loss
 from sweep.data import sample_features
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
@@ -140,12 +142,36 @@ def test_the_best_constant_output_loss():
     assert constant_loss(1.0, [1.0]) == pytest.approx(1 / 12)
 
 
+def code_loss(W1, W2, b, importance, density, rng, samples=400_000) -> float:
+    """Monte Carlo loss of y' = ReLU(W2 ReLU(W1 x) + b) against |x| on the signed U[-1, 1] law."""
+    n = W1.shape[1]
+    x = np.where(rng.uniform(size=(samples, n)) < density, rng.uniform(-1, 1, (samples, n)), 0.0)
+    y = np.maximum(np.maximum(x @ W1.T, 0) @ W2.T + b, 0)
+    return float(np.mean(np.asarray(importance) * (np.abs(x) - y) ** 2))
+
+
+def test_the_pair_code_loss_against_monte_carlo():
+    """m/2 = 2 pairs over n = 6 features (importance 0.8^i): pairs for the two most important, E|x| = d/2 elsewhere."""
+    rng, importance = np.random.default_rng(2), 0.8 ** np.arange(6)
+    for density in (1.0, 0.3):
+        W1, W2 = pairs(2, scale=np.ones(4))
+        W1, W2 = np.hstack([W1, np.zeros((4, 4))]), np.vstack([W2, np.zeros((4, 4))])
+        b = np.r_[0.0, 0.0, [density / 2] * 4]
+        measured = code_loss(W1, W2, b, importance, density, rng)
+        assert pair_code_loss(density, importance, 4) == pytest.approx(measured, rel=0.01)
+        # the same pairs on the two least important features cost more
+        swapped = code_loss(W1[:, ::-1], W2[::-1], b[::-1], importance, density, rng)
+        assert swapped > 1.5 * measured
+    # the experiment's setting: n=100, m=40, 0.8^i, dense: sum_{i>=20} 0.8^i / (12 * 100)
+    assert pair_code_loss(1.0, 0.8 ** np.arange(100), 40) == pytest.approx(4.80e-5, rel=0.01)
+
+
 # The verdicts of the full-size sweep (docs/experiments/computation.md, 2026-12-01, commit 221dbeb, lowest-loss of 4 seeds, 10,000
 # steps): monosemantic when dense yes (40 of 40; at commit ce08c64, before the one-model step without vmap, 1 neuron held
 # two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
 # density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);
 # capacity yes.
-COMPUTATION_VERDICTS = [True, True, False, True, True]
+COMPUTATION_VERDICTS = [False, True, True, False, True, True, True]  # derived (docs), not yet rerun
 
 
 @pytest.mark.slow
@@ -154,3 +180,64 @@ def test_full_size_computation_verdicts(tmp_path):
 
     _, facts = reproduce("computation", [], root=tmp_path, progress=False)
     assert [f.passed for f in facts] == COMPUTATION_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
+
+
+# ---------------------------------------------------------------- the claims on hand-built weights (issue 22)
+N, M = 6, 4
+IMPORTANCE = 0.8 ** np.arange(N)
+
+
+def pair_code(features) -> tuple[np.ndarray, np.ndarray]:
+    """A ReLU(x_i) and a ReLU(-x_i) neuron for each of `features`."""
+    W1, W2 = np.zeros((M, N)), np.zeros((N, M))
+    for k, i in enumerate(features):
+        W1[2 * k, i], W1[2 * k + 1, i] = 1.0, -1.0
+        W2[i, 2 * k] = W2[i, 2 * k + 1] = 1.0
+    return W1, W2
+
+
+def polysemantic() -> tuple[np.ndarray, np.ndarray]:
+    """Every neuron holds features 0..2 (rescaled weights 1, 0.8, 0.6), gain 1."""
+    W1 = np.tile([1.0, 0.8, 0.6, 0, 0, 0], (M, 1)) * np.array([1, -1, 1, -1])[:, None]
+    return W1, np.ones((N, M))
+
+
+class FakeRun:
+    """What the claims read from a Run: `best` (one row per density), `table`, `setting`, `W`, `once`."""
+
+    def __init__(self, models: dict):  # {density: (W1, W2, loss)}
+        self.models = models
+        self.best = pd.DataFrame([{"run": "r", "model_id": k, "density": d, "loss": loss, "seed": 0}
+                                  for k, (d, (_, _, loss)) in enumerate(models.items())])
+        self.table = pd.DataFrame([{"run": "r", "model_id": k, "feature": i, "importance": IMPORTANCE[i], "seed": 0}
+                                   for k in range(len(models)) for i in range(N)])
+
+    def setting(self, name):
+        return {"n_hidden": M, "n_features": N}[name]
+
+    def W(self, row, name="W"):
+        W1, W2, _ = list(self.models.values())[int(row["model_id"])]
+        return W1 if name == "W" else W2
+
+    def once(self, f):
+        return f(self)
+
+
+def test_dense_pair_code_needs_the_top_pairs_and_their_loss():
+    best = pair_code_loss(1.0, IMPORTANCE, M)
+    assert computation.dense_pair_code(FakeRun({1.0: (*pair_code([0, 1]), 1.02 * best)})).passed
+    assert not computation.dense_pair_code(FakeRun({1.0: (*pair_code([0, 1]), 1.2 * best)})).passed  # under-trained
+    assert not computation.dense_pair_code(FakeRun({1.0: (*pair_code([0, 2]), best)})).passed  # feature 1 has no pair
+
+
+def test_sparsest_all_polysemantic_and_dedicated_only_above_it(monkeypatch):
+    dense, sparse = (*pair_code([0, 1]), 1.0), (*polysemantic(), 1.0)
+    run = FakeRun({1.0: dense, 0.1: (*pair_code([0, 1]), 1.0), 0.001: sparse})
+    assert computation.all_polysemantic_when_sparsest(run).passed
+    assert not computation.all_polysemantic_when_sparsest(FakeRun({1.0: dense, 0.001: dense})).passed
+    assert computation.all_polysemantic_when_sparsest(FakeRun({1.0: dense})) is None  # no 1-S = 0.001 in the run
+    # the pair code dedicates features 0 and 1: with the top 2 required, the run passes, as 1-S = 0.001 is not read
+    monkeypatch.setattr(computation, "TOP_DEDICATED", 2)
+    verdict = computation.important_dedicated(run)
+    assert verdict.passed and "0.001" not in verdict.measured and "0.1: 2" in verdict.measured
+    assert not computation.important_dedicated(FakeRun({1.0: dense, 0.1: sparse})).passed
