@@ -7,7 +7,10 @@ Each kept W (m, n) gets a stage, from its columns alone (thresholds fixed before
 - *octahedron*: all 6 norms within NORM_TOL of 1, every feature's nearest-opposite partner (cosine < ANTIPODAL) in the
   other set and partnered back (3 antipodal pairs, each joining the two sets), every D_i within LEVEL_TOL of 1/2 (so
   the 3 pair axes are orthogonal: D_i = 1/2 exactly when a feature's only interference is its partner);
-- *PCA-like*: W^T W an orthogonal rank-3 projection (analysis/geometry.py: pca_like), what a linear autoencoder learns;
+- *PCA-like*: either reading the project already uses (analysis/geometry.py): W^T W an orthogonal rank-3 projection
+  (`pca_like`, what a linear autoencoder learns), or two features of a set collapsed into one direction (`pair_state`
+  'collapsed': the set's principal component stored in place of its features, the correlated section's PCA-like
+  collapse);
 - *other*: neither.
 
 A seed *ends in the octahedron* when its last snapshot is one; its stages are *in order* when a PCA-like snapshot comes
@@ -23,7 +26,7 @@ from matplotlib.figure import Figure
 
 from analysis.experiments.claims import FORMATS, PAPER, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import STYLE, save, title
-from analysis.geometry import pca_like
+from analysis.geometry import pair_state, pca_like
 from analysis.run import Run
 from sweep.metrics import dimensionality
 
@@ -51,8 +54,15 @@ def octahedron(W: np.ndarray) -> bool:
     return bool(paired.all() and across.all() and np.all(np.abs(dimensionality(W) - 0.5) <= LEVEL_TOL))
 
 
+def collapsed(W: np.ndarray) -> bool:
+    """Two features of one set stored as one direction (analysis/geometry.py: pair_state)."""
+    n = W.shape[1]
+    return any(pair_state(W, a, b) == "collapsed" for a in range(n) for b in range(a + 1, n)
+               if a // SET_SIZE == b // SET_SIZE)
+
+
 def stage(W: np.ndarray) -> str:
-    return "octahedron" if octahedron(W) else "pca" if pca_like(W) else "other"
+    return "octahedron" if octahedron(W) else "pca" if pca_like(W) or collapsed(W) else "other"
 
 
 def stages_in_order(stages: list[str]) -> bool:
@@ -108,11 +118,12 @@ CLAIMS = (
           f"more than half the seeds: 'strong attractor' read as the usual end; norms within {NORM_TOL}: trained "
           f"represented features end at 1.0-1.1; cosine < {ANTIPODAL} and D_i within {LEVEL_TOL}: training noise",
           ends),
-    Claim("every seed that ends in the octahedron passes a PCA-like stage (W^T W an orthogonal rank-3 projection) "
-          "before it, and keeps the octahedron from its first appearance to the end",
+    Claim("every seed that ends in the octahedron passes a PCA-like stage (W^T W an orthogonal rank-3 projection, or "
+          "two features of a set collapsed into one direction) before it, "
+          "and keeps the octahedron from its first appearance to the end",
           "paraphrase: training passes through distinct stages, from a PCA-like solution to the octahedron", SOURCE,
-          "all such seeds: the paper describes this sequence for the octahedron's trajectory; PCA-like within 0.2 "
-          "(analysis/geometry.py: PCA_TOLERANCE)", in_order),
+          "all such seeds: the paper describes this sequence for the octahedron's trajectory; PCA-like within 0.2, "
+          "collapsed within 20 degrees (analysis/geometry.py: PCA_TOLERANCE, COLLAPSED_DEG)", in_order),
 )
 
 

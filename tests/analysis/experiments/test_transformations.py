@@ -52,3 +52,12 @@ def test_transformations_ci_sized(tmp_path):
     directory, facts = reproduce("transformations", ["seed=[0,1,2,3]", "steps=3000", "exec.progress=false"],
                                  root=tmp_path, progress=False)
     assert len(facts) == 2 and (directory / "figures" / "transformations.png").exists()
+
+
+def test_two_features_of_a_set_in_one_direction_are_pca_like_but_not_across_sets():
+    W = np.random.default_rng(1).normal(size=(3, 6))
+    W[:, 1] = W[:, 0]  # features 0 and 1 (set 1) share a direction
+    assert stage(W) == "pca"
+    W = np.random.default_rng(1).normal(size=(3, 6))
+    W[:, 3] = W[:, 0]  # features 0 and 3 are of different sets
+    assert stage(W) == "other"
