@@ -13,8 +13,9 @@ Each kept W (m, n) gets a stage, from its columns alone (thresholds fixed before
   collapse);
 - *other*: neither.
 
-A seed *ends in the octahedron* when its last snapshot is one; its stages are *in order* when a PCA-like snapshot comes
-before the first octahedron one and every snapshot from there to the end is an octahedron (the attractor holds).
+A seed *ends in the octahedron* when its last snapshot is one; its stages are *in order* when training reaches a PCA-like
+snapshot (the first snapshot, step 1, the initialisation, is not one: a stage the random start already has was not
+passed through) before the first octahedron one and every snapshot from there to the end is an octahedron.
 """
 from __future__ import annotations
 
@@ -66,8 +67,8 @@ def stage(W: np.ndarray) -> str:
 
 
 def stages_in_order(stages: list[str]) -> bool:
-    """A PCA-like snapshot before the first octahedron, and the octahedron kept from there to the end."""
-    if "octahedron" not in stages:
+    """Not PCA-like at the start, PCA-like before the first octahedron, the octahedron kept from there to the end."""
+    if "octahedron" not in stages or stages[0] == "pca":
         return False
     first = stages.index("octahedron")
     return "pca" in stages[:first] and all(s == "octahedron" for s in stages[first:])
@@ -119,7 +120,7 @@ CLAIMS = (
           f"represented features end at 1.0-1.1; cosine < {ANTIPODAL} and D_i within {LEVEL_TOL}: training noise",
           ends),
     Claim("every seed that ends in the octahedron passes a PCA-like stage (W^T W an orthogonal rank-3 projection, or "
-          "two features of a set collapsed into one direction) before it, "
+          "two features of a set collapsed into one direction), not at the start, before it, "
           "and keeps the octahedron from its first appearance to the end",
           "paraphrase: training passes through distinct stages, from a PCA-like solution to the octahedron", SOURCE,
           "all such seeds: the paper describes this sequence for the octahedron's trajectory; PCA-like within 0.2, "

@@ -45,6 +45,7 @@ def test_stages_in_order_need_pca_first_and_the_octahedron_kept():
     assert not stages_in_order(["other", "other", "octahedron"])  # no PCA-like stage
     assert not stages_in_order(["other", "pca", "octahedron", "other", "octahedron"])  # left the octahedron
     assert not stages_in_order(["other", "pca", "pca"])
+    assert not stages_in_order(["pca", "pca", "other", "octahedron"])  # PCA-like from the random start: not a stage
 
 
 @pytest.mark.slow
