@@ -28,11 +28,11 @@ def near_fraction(D: np.ndarray) -> np.ndarray:
     return (np.abs(np.asarray(D)[:, None] - np.asarray(FRACTIONS)[None, :]) <= NEAR).any(axis=1)
 
 
-def factors(W: np.ndarray) -> list[np.ndarray]:
+def factors(W: np.ndarray, edge: float = EDGE) -> list[np.ndarray]:
     """The connected components (feature indices) of the graph on represented features with an edge where
-    |W_i . W_j| > EDGE."""
+    |W_i . W_j| > edge."""
     keep = np.flatnonzero(feature_norms(W) > REPRESENTED_NORM)
-    adjacent = np.abs(W[:, keep].T @ W[:, keep]) > EDGE
+    adjacent = np.abs(W[:, keep].T @ W[:, keep]) > edge
     label = -np.ones(len(keep), dtype=int)
     for start in range(len(keep)):
         if label[start] >= 0:
@@ -54,7 +54,7 @@ def name(D_factor: np.ndarray) -> str:
     return f"other ({len(D_factor)})"
 
 
-def polytopes(W: np.ndarray) -> list[tuple[str, np.ndarray]]:
+def polytopes(W: np.ndarray, edge: float = EDGE) -> list[tuple[str, np.ndarray]]:
     """Each tegum factor of W (m, n): (its name, its feature indices)."""
     D = dimensionality(np.asarray(W, dtype=np.float64))
-    return [(name(D[f]), f) for f in factors(W)]
+    return [(name(D[f]), f) for f in factors(W, edge)]
