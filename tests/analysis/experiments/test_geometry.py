@@ -53,3 +53,15 @@ def test_irregular_shapes_fail_the_clusters_and_the_polytopes(tmp_path):
     bent_digons[:, 1::2] = 0.7 * DIGONS[:, 1::2] + 0.3 * np.roll(DIGONS[:, 1::2], 1, axis=0)
     result = verdicts(tmp_path, [DENSE, bent_digons, bent_digons, bent])
     assert result[3:5] == [False, False]
+
+
+def test_geometry_ci_sized(tmp_path):
+    """Trained small (moved here from tests/test_paper.py's SMALL): the dense and sparsest facts hold; the cluster and
+    polytope claims need the paper's size (docs/experiments/geometry.md), so here they only have to be measured."""
+    from analysis.paper import reproduce
+
+    small = ["model.n_features=60", "model.n_hidden=6", "density=[1.0,0.1,0.01]", "steps=4000", "batch_size=512",
+             "exec.progress=false"]
+    directory, facts = reproduce("geometry", small, root=tmp_path, progress=False)
+    assert [f.passed for f in facts[:2]] == [True, True] and len(facts) == 6, [(f.claim, f.measured) for f in facts]
+    assert {"geometry_clusters.png", "geometry_graph.png"} <= {p.name for p in (directory / "figures").glob("*.png")}

@@ -48,7 +48,6 @@ def test_stages_in_order_need_pca_first_and_the_octahedron_kept():
     assert not stages_in_order(["pca", "pca", "other", "octahedron"])  # PCA-like from the random start: not a stage
 
 
-@pytest.mark.slow
 def test_transformations_ci_sized(tmp_path):
     directory, facts = reproduce("transformations", ["seed=[0,1,2,3]", "steps=3000", "exec.progress=false"],
                                  root=tmp_path, progress=False)
