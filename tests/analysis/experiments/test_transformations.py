@@ -1,7 +1,6 @@
 """The geometric-transformations experiment (analysis/experiments/transformations.py): its stage reader on hand-built
 weights, and the experiment CI-sized."""
 import numpy as np
-import pytest
 
 from analysis.experiments.transformations import octahedron, stage, stages_in_order
 from analysis.paper import reproduce
