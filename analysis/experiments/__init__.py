@@ -39,12 +39,13 @@ from analysis.experiments import (
     notebook,
     phase_change,
     privileged,
+    transformations,
 )
 from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, computation_demo, computation)
+           privileged, dynamics, transformations, computation_demo, computation)
 
 
 @dataclass(frozen=True)

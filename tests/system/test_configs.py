@@ -25,6 +25,7 @@ EXPECTED = {
     "correlated": (4, 2, 24), "correlated_collapse": (6, 2, 104), "correlated_bases": (20, 10, 12),
     "privileged": (10, 5, 352), "computation_demo": (3, 6, 8), "computation": (100, 40, 28),
     "dynamics": (400, 30, 4),
+    "transformations": (6, 3, 16),
 }
 
 

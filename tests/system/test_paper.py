@@ -14,7 +14,6 @@ SMALL = {
                  "steps=3000"],
     "phase_n3": ["density=${geomspace:1,0.01,6}", "importance.relative=${geomspace:0.1,10,6}", "seed=[0,1,2]",
                  "steps=4000"],
-    "geometry": ["model.n_features=60", "model.n_hidden=6", "density=[1.0,0.1,0.01]", "steps=4000", "batch_size=512"],
     "notebook_intro": ["steps=5000", "batch_size=512"],
     "correlated": ["seed=[0,1,2,3]", "density=[0.02]", "steps=2000", "batch_size=512", "optim.lr=1e-2"],
     "computation_demo": ["seed=[0,1,2,3]", "steps=3000", "batch_size=512", "optim.lr=3e-3"],
