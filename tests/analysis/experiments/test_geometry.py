@@ -4,8 +4,8 @@ import numpy as np
 
 from analysis.experiments import geometry
 from analysis.run import Run
-from tests.conftest import make_config
 from tests.analysis.experiments.test_claims import write
+from tests.conftest import make_config
 
 
 def block_diag(*blocks: np.ndarray) -> np.ndarray:
