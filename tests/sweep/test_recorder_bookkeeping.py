@@ -129,3 +129,21 @@ def test_with_snapshots_each_logged_loss_is_the_mean_over_its_steps(reference):
     np.testing.assert_array_equal(snap.snapshots["W"][-1], whole.W)
     np.testing.assert_array_equal(snap.W, whole.W)
     assert snap.snapshots["W"].shape == (4, 4, 2, 5) and not np.array_equal(snap.snapshots["W"][0], whole.W)
+
+
+def test_a_stop_request_checkpoints_at_the_chunk_end_and_exits_143_then_resumes_to_the_same_result(
+        tmp_path, monkeypatch, reference):
+    """SIGTERM in a SLURM task (checkpoint.stop_at_next_chunk): the chunk ends, its state is saved although no
+    checkpoint is due (3 < checkpoint_every = 6), and the process exits with 128 + SIGTERM; a rerun resumes there."""
+    grid, uninterrupted, _, _ = reference
+    saved, path = saved_steps(monkeypatch), tmp_path / "checkpoint.npz"
+    sweep.checkpoint.STOP.set()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            train_grid(tiny(), grid, progress=False, checkpoint_path=path)
+    finally:
+        sweep.checkpoint.STOP.clear()
+    assert stopped.value.code == 143 and saved == [3] and path.exists()
+    resumed = train_grid(tiny(), grid, progress=False, checkpoint_path=path)
+    assert resumed.resumed_from_step == 3 and saved == [3, 9]  # the next is due 6 steps after the stop's
+    np.testing.assert_array_equal(resumed.W, uninterrupted.W)
