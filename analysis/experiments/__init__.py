@@ -36,6 +36,7 @@ from analysis.experiments import (
     dynamics,
     geometry,
     intro,
+    nonuniform,
     notebook,
     phase_change,
     privileged,
@@ -44,7 +45,7 @@ from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, computation_demo, computation)
+           privileged, dynamics, computation_demo, computation, nonuniform)
 
 
 @dataclass(frozen=True)
