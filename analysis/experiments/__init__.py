@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 from analysis.experiments import (
+    adversarial,
     basic,
     blog,
     computation,
@@ -45,7 +46,8 @@ from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, computation_demo, computation, nonuniform)
+           privileged, dynamics, computation_demo, computation, nonuniform,
+           adversarial)
 
 
 @dataclass(frozen=True)
