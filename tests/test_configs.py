@@ -24,7 +24,7 @@ EXPECTED = {
     "notebook_sparsity": (100, 20, 20), "notebook_geometry": (200, 20, 20), "blog": (5, 2, 24),
     "correlated": (4, 2, 24), "correlated_collapse": (6, 2, 104), "correlated_bases": (20, 10, 12),
     "privileged": (10, 5, 352), "computation_demo": (3, 6, 8), "computation": (100, 40, 28),
-    "dynamics": (20, 5, 8),
+    "dynamics": (20, 5, 8), "nonuniform": (5, 2, 32), "adversarial": (40, 10, 48),
 }
 
 
