@@ -18,7 +18,7 @@ from analysis.figures.common import STYLE, save, title
 from analysis.polygons import DIGONS, OTHER, PENTAGON, aligned, cyclic_gaps, shape
 from analysis.run import Run
 
-PRESETS = (Preset("nonuniform", ("nonuniform_solutions", "nonuniform_loss"), findings=True),)
+PRESETS = (Preset("nonuniform", ("nonuniform_solutions", "nonuniform_loss")),)
 SOURCE = f"{PAPER}, section 'Non-Uniform Superposition' (perturbing a single feature)"
 PAPER_CRITICAL = 0.4  # the paper's "~2.5x less than others"
 CRITICAL_BAND = (0.2, 0.8)  # a factor 2 either side of 0.4: the paper gives "~2.5x" and neither its grid nor restarts
