@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 from analysis.experiments import (
+    adversarial,
     basic,
     blog,
     computation,
@@ -36,6 +37,7 @@ from analysis.experiments import (
     dynamics,
     geometry,
     intro,
+    nonuniform,
     notebook,
     phase_change,
     privileged,
@@ -45,7 +47,7 @@ from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, transformations, computation_demo, computation)
+           privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial)
 
 
 @dataclass(frozen=True)

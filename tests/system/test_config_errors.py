@@ -93,7 +93,7 @@ def test_cli_exits_non_zero_with_one_line_and_writes_nothing(tmp_path, args, key
     [
         (["foo=1"], "foo is not a config key"),
         (["model.n_hidden=abc"], "model.n_hidden='abc' has the wrong type: Value 'abc' of type 'str' could not be"),
-        (["experiment=nope"], "experiment='nope' is not one of basic, basic_large, "),
+        (["experiment=nope"], "experiment='nope' is not one of adversarial, basic, basic_large, "),
         (["-m", "seed=0,1", "model.n_hidden=1,abc"], "model.n_hidden='abc' has the wrong type"),
     ],
 )

@@ -26,6 +26,8 @@ EXPECTED = {
     "privileged": (10, 5, 352), "computation_demo": (3, 6, 8), "computation": (100, 40, 28),
     "dynamics": (400, 30, 4),
     "transformations": (6, 3, 16),
+    "nonuniform": (5, 2, 32),
+    "adversarial": (40, 10, 48),
 }
 
 
