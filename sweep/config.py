@@ -33,6 +33,12 @@ class ConfigError(ValueError):
     """A config value outside its allowed range; the message is one line naming the key."""
 
 
+def exact(x: float) -> float:
+    """A grid value as the user meant it: 12 significant digits, so that range(0.1,1.01,0.1)'s 0.30000000000000004
+    is stored, logged and compared as 0.3. Training sees the same value (float32; the streams hash 10 digits)."""
+    return float(f"{float(x):.12g}")
+
+
 def as_list(value: Any) -> list:
     """A grid axis as a list: scalars become one-element lists."""
     if value is None:
@@ -255,14 +261,13 @@ class Config:
     def densities(self) -> list:
         """The density axis: sparsity, density or data.feature_sparsity converted to density here, once.
 
-        One entry per value of the axis: a float (every feature's density) or, with data.feature_sparsity,
-        a tuple (each feature's). Everything downstream sees density only.
-        """
+        One entry per value of the axis: a float (every feature's density) or, with data.feature_sparsity, a tuple
+        (each feature's); 12 significant digits (`exact`: 1 - 0.99 is 0.01). Everything downstream sees density only."""
         if self.data.feature_sparsity is not None:
-            return [tuple(1.0 - float(s) for s in self.data.feature_sparsity)]
+            return [tuple(exact(1.0 - float(s)) for s in self.data.feature_sparsity)]
         if self.density is not None:
-            return [float(d) for d in as_list(self.density)]
-        return [1.0 - float(s) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
+            return [exact(d) for d in as_list(self.density)]
+        return [exact(1.0 - float(s)) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
 
 
 def register_configs() -> None:
@@ -275,11 +280,12 @@ def register_configs() -> None:
 
 
 def geomspace(start: float, stop: float, num: int) -> list[float]:
-    """`${geomspace:1,0.01,40}`: num log-spaced values from start to stop (both included), for grids in YAML."""
+    """`${geomspace:1,0.01,40}`: num log-spaced values from start to stop (both included), for grids in YAML;
+    12 significant digits (`exact`), so that the stored column equals these values."""
     if num < 2:
-        return [float(start)]
+        return [exact(start)]
     ratio = (stop / start) ** (1 / (num - 1))
-    return [float(start * ratio**i) for i in range(num - 1)] + [float(stop)]
+    return [exact(start * ratio**i) for i in range(num - 1)] + [exact(stop)]
 
 
 register_configs()

@@ -56,6 +56,8 @@ def run_name(override_dirname: str) -> str:
     resumes or reuses) its own earlier run: 'default' without overrides, else a readable prefix + hash."""
     if not override_dirname:
         return "default"
-    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", override_dirname.replace("=", "-"))
+    parts = sorted(override_dirname.split(","), key=lambda part: not part.startswith("experiment="))  # experiment first
+    short = re.sub(r"\d+\.\d{5,}(e-?\d+)?", lambda m: f"{float(m.group()):.4g}", ",".join(parts))  # 0.5179474679 -> 0.5179
+    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", short.replace("=", "-"))
     digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
     return f"{safe[:60]}-{digest}"

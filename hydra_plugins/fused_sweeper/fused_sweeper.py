@@ -83,10 +83,12 @@ def _fused_axes() -> tuple:
 
 
 def _flatten(values) -> list:
-    """Sweep values of a fused key, list-valued ones spliced in, duplicates dropped (in order)."""
+    """Sweep values of a fused key, list-valued ones spliced in, duplicates dropped (in order); floats to 12 significant
+    digits (range(0.1,1.01,0.1)'s 0.30000000000000004 is 0.3: sweep.config.exact)."""
     out = []
     for value in values:
         for v in value if isinstance(value, list) else [value]:
+            v = float(f"{v:.12g}") if isinstance(v, float) else v
             if v not in out:
                 out.append(v)
     return out
