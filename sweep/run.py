@@ -8,7 +8,9 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import shlex
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
+from sweep import checkpoint
 from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError
 from sweep.grid import build_grid
@@ -43,6 +46,7 @@ logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" n
 HYDRA_FILES = {".hydra", "run.log", "main.log"}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 STARTED = False  # set when a job starts: a ValueError after that is not about the command line
+RUN_DIR: Path | None = None  # the (latest) job's dir: what a Ctrl-C reports on
 
 
 def remove_if_untouched(run_dir: Path) -> None:
@@ -131,8 +135,6 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT,
                         fingerprint=f"{fingerprint}/{code_version()}")
-    if result.resumed_from_step:
-        log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     table = feature_table(grid, result.params, result.final_loss, result.final_loss_se)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
@@ -163,9 +165,10 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    global STARTED
+    global STARTED, RUN_DIR
     STARTED = True
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = RUN_DIR = Path(HydraConfig.get().runtime.output_dir)
+    signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
         config = validate(cfg)
         if config.exec.dry_run:
@@ -178,6 +181,24 @@ def main(cfg: DictConfig) -> dict:
         return run(config, run_dir, OmegaConf.to_yaml(cfg, resolve=True))
     except ConfigError as error:
         fail(run_dir, error)
+
+
+def stop_on_ctrl_c(signum, frame) -> None:
+    """First Ctrl-C: stop at the end of this chunk of steps with a checkpoint; a second one stops now."""
+    if checkpoint.STOP.is_set():
+        raise KeyboardInterrupt
+    print("\nCtrl-C: stopping at the end of this chunk of steps, with a checkpoint (Ctrl-C again: stop now)",
+          file=sys.stderr, flush=True)
+    checkpoint.stop_at_next_chunk(signal.SIGINT)
+
+
+def interrupted_message() -> str:
+    """One line after Ctrl-C: what was kept and the command that resumes."""
+    command = shlex.join(["python", "-m", "sweep.run", *sys.argv[1:]])
+    path = RUN_DIR / CHECKPOINT if RUN_DIR else None
+    step = checkpoint.saved_step(path) if path and path.exists() else None
+    kept = f"the checkpoint at step {step:,} is kept in {path}" if step else "no checkpoint of this run yet"
+    return f"interrupted: {kept}; the same command resumes: {command}"
 
 
 def hydra_error_message(error: Exception) -> str:
@@ -211,6 +232,9 @@ def cli() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         main()
+    except KeyboardInterrupt:
+        print(interrupted_message(), file=sys.stderr)
+        sys.exit(130)
     except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
         if full_error or (isinstance(error, ValueError) and STARTED):
             raise

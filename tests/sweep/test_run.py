@@ -1,0 +1,48 @@
+"""sweep.run as a user drives it from a shell (issue 24): Ctrl-C, resume."""
+import signal
+import subprocess
+import sys
+import time
+
+ARGS = ["steps=2000000", "exec.log_every=100", "batch_size=16", "exec.progress=false", "exec.plots=false"]
+
+
+def start(cwd):
+    return subprocess.Popen([sys.executable, "-m", "sweep.run", *ARGS], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(cwd, text, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = [p.read_text() for p in cwd.glob("outputs/runs/*/run.log")]
+        if any(text in log for log in logs):
+            return logs[0]
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} not in run.log after {timeout} s")
+
+
+def interrupt(process):
+    time.sleep(3)  # past the compilation: a few chunks trained
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, err
+
+
+def test_ctrl_c_says_what_was_kept_and_how_to_resume_and_the_resume_is_announced_when_it_starts(tmp_path):
+    first = start(tmp_path)
+    wait_for(tmp_path, "training 6 models")
+    rc, err = interrupt(first)
+    assert rc == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted: the checkpoint at step ") and "checkpoint.npz" in last, err
+    assert last.endswith("the same command resumes: python -m sweep.run " + " ".join(ARGS)), last
+    step = int(last.split("at step ")[1].split()[0].replace(",", ""))
+    assert 0 < step < 2_000_000
+    second = start(tmp_path)  # the command the line gave: it says it resumes as soon as it starts, not at the end
+    log = wait_for(tmp_path, "resuming from the checkpoint")
+    assert f"resuming from the checkpoint at step {step} of 2000000" in log
+    assert "models in" not in log  # still training
+    rc, err = interrupt(second)
+    assert rc == 130 and err.strip().splitlines()[-1].startswith("interrupted: the checkpoint at step "), err
