@@ -6,6 +6,7 @@ List-valued axes (sparsity=[0,0.9] seed=[0,1,2]) are fused here; `-m` sweeps are
 from __future__ import annotations
 
 import difflib
+import errno
 import logging
 import os
 import shlex
@@ -44,6 +45,7 @@ from sweep.train import train_grid
 log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
 HYDRA_FILES = {".hydra", "run.log", "main.log"}
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOENT, errno.EEXIST}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 STARTED = False  # set when a job starts: a ValueError after that is not about the command line
 RUN_DIR: Path | None = None  # the (latest) job's dir: what a Ctrl-C reports on
@@ -235,6 +237,12 @@ def cli() -> None:
     except KeyboardInterrupt:
         print(interrupted_message(), file=sys.stderr)
         sys.exit(130)
+    except OSError as error:  # an output dir that cannot be made or written: read-only, a file in the way, /proc
+        if full_error or error.errno not in UNWRITABLE or not error.filename:
+            raise
+        print(f"config error: cannot write {error.filename} ({error.strerror}); give a writable hydra.run.dir "
+              "(hydra.sweep.dir with -m) or run from a writable dir", file=sys.stderr)
+        sys.exit(2)
     except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
         if full_error or (isinstance(error, ValueError) and STARTED):
             raise

@@ -46,3 +46,16 @@ def test_ctrl_c_says_what_was_kept_and_how_to_resume_and_the_resume_is_announced
     assert "models in" not in log  # still training
     rc, err = interrupt(second)
     assert rc == 130 and err.strip().splitlines()[-1].startswith("interrupted: the checkpoint at step "), err
+
+
+def test_an_unwritable_output_dir_is_one_line_exit_2_and_nothing_written(tmp_path):
+    from tests.conftest import run_cli
+
+    (tmp_path / "afile").write_text("")  # a file where a dir must go: unwritable even for root
+    for args in (["hydra.run.dir=afile/run"], ["-m", "seed=0,1", "hydra.sweep.dir=afile/sweep"],
+                 ["hydra.run.dir=/proc/tms-sweep-test"]):
+        out = run_cli([*args, "steps=10", "exec.progress=false"], cwd=tmp_path)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.strip().count("\n") == 0 and out.stderr.startswith("config error: cannot write "), out.stderr
+        assert "hydra.run.dir" in out.stderr
+        assert [p.name for p in tmp_path.iterdir()] == ["afile"]
