@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import fcntl
 import logging
 import os
 import shlex
@@ -48,7 +49,12 @@ HYDRA_FILES = {".hydra", "run.log", "main.log"}
 UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOENT, errno.EEXIST}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 STARTED = False  # set when a job starts: a ValueError after that is not about the command line
+LOCKS: list[int] = []  # fds of the run dirs this process holds (sweep.run.lock)
 RUN_DIR: Path | None = None  # the (latest) job's dir: what a Ctrl-C reports on
+
+
+class InUse(ConfigError):
+    """Another process holds the run dir (sweep.run.lock)."""
 
 
 def remove_if_untouched(run_dir: Path) -> None:
@@ -66,7 +72,8 @@ def remove_if_untouched(run_dir: Path) -> None:
 def fail(run_dir: Path, error: Exception) -> None:
     """One line on stderr, exit 2, and remove the job dir if Hydra made it for this run alone."""
     print(f"config error: {error}", file=sys.stderr)
-    remove_if_untouched(run_dir)
+    if not isinstance(error, InUse):  # the other process's dir
+        remove_if_untouched(run_dir)
     sys.exit(2)
 
 
@@ -102,6 +109,20 @@ def complete_run(run_dir: Path, config: Config) -> dict | None:
     return summary
 
 
+def lock(run_dir: Path) -> None:
+    """Hold an exclusive lock on run_dir (the dir itself: no file written) until this process ends; ConfigError if
+    another process holds it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise InUse(f"{run_dir} is in use by another process running this command; wait for it to end "
+                          "(it trains and writes this run) or pass another hydra.run.dir") from None
+    LOCKS.append(fd)  # released when the process ends
+
+
 def dry_run(config: Config, run_dir: Path) -> dict:
     """Print what `run` would do (models, memory, the run dir's state); compile and write nothing."""
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
@@ -123,8 +144,10 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     """Train the (chunk of the) grid and write its results into run_dir.
 
     A complete run of the same config and code there is reused (not retrained); one of another
-    config is never overwritten; a checkpoint of the same config and code is resumed.
+    config is never overwritten; a checkpoint of the same config and code is resumed. One process at a time: a
+    second one on the same run dir is refused (ConfigError) while the first holds its lock.
     """
+    lock(run_dir)
     fingerprint = config_fingerprint(config)
     summary = complete_run(run_dir, config)
     if summary is not None:

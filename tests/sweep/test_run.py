@@ -4,12 +4,26 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+STARTED = []
 ARGS = ["steps=2000000", "exec.log_every=100", "batch_size=16", "exec.progress=false", "exec.plots=false"]
 
 
+@pytest.fixture(autouse=True)
+def stop_what_was_started():
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def start(cwd):
-    return subprocess.Popen([sys.executable, "-m", "sweep.run", *ARGS], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    STARTED.append(subprocess.Popen([sys.executable, "-m", "sweep.run", *ARGS], cwd=cwd, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True))
+    return STARTED[-1]
 
 
 def wait_for(cwd, text, timeout=120):
@@ -59,3 +73,18 @@ def test_an_unwritable_output_dir_is_one_line_exit_2_and_nothing_written(tmp_pat
         assert out.stderr.strip().count("\n") == 0 and out.stderr.startswith("config error: cannot write "), out.stderr
         assert "hydra.run.dir" in out.stderr
         assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_two_processes_on_one_run_dir_one_trains_the_other_is_refused_in_one_line(tmp_path):
+    first, second = start(tmp_path), start(tmp_path)  # the same command twice, at once
+    deadline = time.monotonic() + 60
+    while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    refused, running = (first, second) if first.poll() is not None else (second, first)
+    err = refused.stderr.read()
+    assert refused.returncode == 2 and err.count("\n") == 1 and "is in use by another process" in err, err
+    assert running.poll() is None  # still training
+    log = wait_for(tmp_path, "training 6 models")
+    assert log.count("training 6 models") == 1  # run.log holds one process's lines
+    rc, _ = interrupt(running)
+    assert rc == 130
