@@ -88,3 +88,28 @@ def test_two_processes_on_one_run_dir_one_trains_the_other_is_refused_in_one_lin
     assert log.count("training 6 models") == 1  # run.log holds one process's lines
     rc, _ = interrupt(running)
     assert rc == 130
+
+
+def test_a_comment_or_docstring_edit_keeps_a_complete_run_a_code_edit_does_not(tmp_path):
+    """The user's cycle: run, edit sweep/ (a copy here, first on PYTHONPATH), run the same command again."""
+    import shutil
+
+    from tests.conftest import ROOT, run_cli
+
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "sweep", code / "sweep", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "conf", code / "conf")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {"PYTHONPATH": str(code)}
+    args = ["steps=10", "exec.progress=false", "exec.plots=false"]
+    first = run_cli(args, cwd=work, env_extra=env)
+    assert first.returncode == 0, first.stderr
+    grid = code / "sweep" / "grid.py"
+    grid.write_text(grid.read_text().replace('"""The grid:', '"""The grid (edited docstring):')
+                    + "\n# a comment added by the user\n")
+    again = run_cli(args, cwd=work, env_extra=env)
+    assert again.returncode == 0 and "already complete, not retrained" in again.stdout + again.stderr, again.stderr
+    grid.write_text(grid.read_text() + "\nEDITED = 1\n")
+    refused = run_cli(args, cwd=work, env_extra=env)
+    assert refused.returncode == 2 and "made by other code" in refused.stderr, refused.stderr  # (so the copy is used)
