@@ -17,6 +17,7 @@ from omegaconf import ListConfig, OmegaConf
 
 from sweep.identity import PLACEMENT_KEYS, PRESENTATION_KEYS, run_name
 from sweep.kinds import KINDS
+from sweep.resolvers import RESOLVERS, exact, geomspace  # noqa: F401 (geomspace: sweep.config's API)
 
 MODEL_KINDS = tuple(KINDS)
 DISTRIBUTIONS = ("uniform", "normal", "signed_uniform")
@@ -31,12 +32,6 @@ DEFAULT_SPARSITY = [0.0, 0.7, 0.8, 0.9, 0.97, 0.99]
 
 class ConfigError(ValueError):
     """A config value outside its allowed range; the message is one line naming the key."""
-
-
-def exact(x: float) -> float:
-    """A grid value as the user meant it: 12 significant digits, so that range(0.1,1.01,0.1)'s 0.30000000000000004
-    is stored, logged and compared as 0.3. Training sees the same value (float32; the streams hash 10 digits)."""
-    return float(f"{float(x):.12g}")
 
 
 def as_list(value: Any) -> list:
@@ -273,19 +268,11 @@ class Config:
 def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
     OmegaConf.register_new_resolver("run_name", run_name, replace=True)
-    OmegaConf.register_new_resolver("geomspace", geomspace, replace=True)
+    for name, resolver in RESOLVERS.items():  # grids in one value: sweep/resolvers.py
+        OmegaConf.register_new_resolver(name, resolver, replace=True)
     OmegaConf.register_new_resolver("unless_dry_run", lambda dry_run, value: None if dry_run else value, replace=True)
     # conf/config.yaml's override_dirname.exclude_keys: the run name ignores exactly these keys
     OmegaConf.register_new_resolver("run_name_ignores", lambda: [*PRESENTATION_KEYS, *PLACEMENT_KEYS], replace=True)
-
-
-def geomspace(start: float, stop: float, num: int) -> list[float]:
-    """`${geomspace:1,0.01,40}`: num log-spaced values from start to stop (both included), for grids in YAML;
-    12 significant digits (`exact`), so that the stored column equals these values."""
-    if num < 2:
-        return [exact(start)]
-    ratio = (stop / start) ** (1 / (num - 1))
-    return [exact(start * ratio**i) for i in range(num - 1)] + [exact(stop)]
 
 
 register_configs()

@@ -10,6 +10,7 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -34,6 +35,7 @@ from sweep.grid import build_grid
 from sweep.identity import code_version, config_fingerprint
 from sweep.memory import available_bytes, bytes_per_model, check_fits
 from sweep.recorder import snapshot_bytes, snapshot_steps
+from sweep.resolvers import RESOLVER_HELP
 from sweep.results import (
     feature_table,
     history_table,
@@ -243,7 +245,11 @@ def hydra_error_message(error: Exception) -> str:
                 for sub in (v if isinstance(v, dict) else [None])]
         close = difflib.get_close_matches(cause.full_key, keys, n=1)
         return f"{cause.full_key} is not a config key" + (f" (did you mean {close[0]}?)" if close else "")
-    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    unknown = re.search(r"Unsupported interpolation type (\S+)", text)
+    if unknown:
+        return f"${{{unknown.group(1)}:...}} is not a resolver; grids in one value: {RESOLVER_HELP} (docs/reference.md)"
+    return text
 
 
 def cli() -> None:

@@ -29,3 +29,13 @@ def test_run_names_keep_the_experiment_and_drop_long_floats():
     name = run_name("density=0.5179474679231212,experiment=intro,seed=3")
     assert name.startswith("experiment-intro,density-0.5179,seed-3-".replace(",", "_"))
     assert run_name("density=0.5179474679231212") != run_name("density=0.5179474679231213")  # the hash keeps them apart
+
+
+def test_a_grid_in_one_value_with_linspace_and_an_unknown_resolver_lists_them(tmp_path):
+    out = run_cli(["sparsity=${linspace:0,0.99,4}", *TINY], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    (table,) = tmp_path.glob("outputs/runs/*/results.parquet")
+    assert sorted(pd.read_parquet(table).sparsity.unique()) == [0.0, 0.33, 0.66, 0.99]
+    bad = run_cli(["sparsity=${lin:0,0.99,4}", *TINY], cwd=tmp_path / "outputs")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert all(name in bad.stderr for name in ("${linspace:", "${geomspace:", "${range:", "${lin:...}"))
