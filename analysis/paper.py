@@ -125,7 +125,14 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     overrides = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m analysis.paper", description=__doc__.splitlines()[0])
+    from sweep.help import experiments
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.paper [-- KEY=VALUE ...]", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="experiments (conf/experiment/NAME.yaml; times from outputs/gallery/"
+                                            "RESULTS.md):\n" + "\n".join(experiments()) +
+                                            "\n\nKEY=VALUE after `--`: any sweep.run override (python -m sweep.run "
+                                            "--help; docs/reference.md)")
     parser.add_argument("figure", choices=[*EXPERIMENTS, "all"])
     parser.add_argument("--root", type=Path, default=ROOT, help="where experiments are written (default %(default)s)")
     parser.add_argument("--gallery", type=Path, help="copy the headline PNGs here and record the measured numbers "

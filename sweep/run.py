@@ -259,6 +259,11 @@ def cli() -> None:
     error, a ValueError once training has started, and every error when the user set HYDRA_FULL_ERROR=1
     keep their full traceback (exit 1).
     """
+    if {"--help", "-h"} & set(sys.argv[1:]):  # ours, not Hydra's generic dump (--hydra-help still gives that)
+        from sweep.help import run_help
+
+        print(run_help())
+        return
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
