@@ -63,6 +63,9 @@ def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: 
     figures = plot_run(run) + experiment.figures(run)
     facts = experiment.check(run)
     (directory / "checks.json").write_text(json.dumps([f.__dict__ for f in facts], indent=2, default=bool))
+    from analysis.report import write_report  # the page every sweep.run writes, here too (figures drawn above)
+
+    write_report(directory)
     if gallery is not None:
         gallery.mkdir(parents=True, exist_ok=True)
         for figure in EXPERIMENTS[name].gallery:
@@ -149,7 +152,7 @@ def main(argv=None) -> int:
         directory, facts = reproduce(name, overrides, args.root, args.gallery, directory=sweep_dir)
         if args.gallery is not None:
             record(args.gallery, name, overrides, directory, facts, time.perf_counter() - start)
-        print(f"\n{name}: {directory}")
+        print(f"\n{name}: {directory} (report: {directory / 'report.html'})")
         for fact in facts:
             print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")
             failed += not fact.passed and not EXPERIMENTS[name].findings
