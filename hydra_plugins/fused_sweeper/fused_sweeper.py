@@ -212,10 +212,13 @@ class FusedSweeper(Sweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         plan, jobs = self.plan(arguments)
-        if self.print_only:
-            print(format_plan(plan))
-            return []
         sweep_dir = Path(self.config.hydra.sweep.dir)
+        if self.print_only:
+            done = sum((sweep_dir / str(num) / "summary.json").exists() for num in range(len(jobs)))
+            print(format_plan(plan))
+            print(f"sweep dir {sweep_dir}: {done} of {len(jobs)} job(s) complete (reused, not retrained)"
+                  + ("; the rest train or resume from their checkpoints" if done < len(jobs) else ""))
+            return []
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         (sweep_dir / "sweep.json").write_text(json.dumps(plan, indent=2))

@@ -113,3 +113,14 @@ def test_a_comment_or_docstring_edit_keeps_a_complete_run_a_code_edit_does_not(t
     grid.write_text(grid.read_text() + "\nEDITED = 1\n")
     refused = run_cli(args, cwd=work, env_extra=env)
     assert refused.returncode == 2 and "made by other code" in refused.stderr, refused.stderr  # (so the copy is used)
+
+
+def test_a_multirun_dry_run_shows_the_sweep_dir_and_what_is_reused(tmp_path):
+    from tests.conftest import run_cli
+
+    args = ["-m", "seed=0,1", "steps=10", "exec.progress=false", "exec.plots=false"]
+    dry = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path)
+    assert dry.returncode == 0 and "sweep dir outputs/multirun/" in dry.stdout and "0 of 1 job(s) complete" in dry.stdout
+    assert run_cli(args, cwd=tmp_path).returncode == 0
+    dry = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path)
+    assert "1 of 1 job(s) complete (reused, not retrained)" in dry.stdout, dry.stdout
