@@ -15,6 +15,7 @@ import shlex
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import hydra
@@ -195,7 +196,8 @@ def main(cfg: DictConfig) -> dict:
     global STARTED, RUN_DIR
     STARTED = True
     run_dir = RUN_DIR = Path(HydraConfig.get().runtime.output_dir)
-    signal.signal(signal.SIGINT, stop_on_ctrl_c)
+    if threading.current_thread() is threading.main_thread():  # (signal handlers can only be set there)
+        signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
         config = validate(cfg)
         if config.exec.dry_run:
