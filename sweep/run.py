@@ -273,16 +273,16 @@ def cli() -> None:
     except KeyboardInterrupt:
         print(interrupted_message(), file=sys.stderr)
         sys.exit(130)
+    except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
+        if full_error or (isinstance(error, ValueError) and STARTED):
+            raise
+        print(f"config error: {hydra_error_message(error)}", file=sys.stderr)
+        sys.exit(2)
     except OSError as error:  # an output dir that cannot be made or written: read-only, a file in the way, /proc
         if full_error or error.errno not in UNWRITABLE or not error.filename:
             raise
         print(f"config error: cannot write {error.filename} ({error.strerror}); give a writable hydra.run.dir "
               "(hydra.sweep.dir with -m) or run from a writable dir", file=sys.stderr)
-        sys.exit(2)
-    except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
-        if full_error or (isinstance(error, ValueError) and STARTED):
-            raise
-        print(f"config error: {hydra_error_message(error)}", file=sys.stderr)
         sys.exit(2)
 
 
