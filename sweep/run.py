@@ -52,7 +52,7 @@ HYDRA_FILES = {".hydra", "run.log", "main.log"}
 UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOENT, errno.EEXIST}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 STARTED = False  # set when a job starts: a ValueError after that is not about the command line
-LOCKS: list[int] = []  # fds of the run dirs this process holds (sweep.run.lock)
+LOCKS: dict[Path, int] = {}  # run dir -> fd of the lock this process holds on it (sweep.run.lock)
 RUN_DIR: Path | None = None  # the (latest) job's dir: what a Ctrl-C reports on
 
 
@@ -116,6 +116,8 @@ def lock(run_dir: Path) -> None:
     """Hold an exclusive lock on run_dir (the dir itself: no file written) until this process ends; ConfigError if
     another process holds it."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.resolve() in LOCKS:  # this process holds it already (run() called again, e.g. in a notebook)
+        return
     fd = os.open(run_dir, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -123,7 +125,7 @@ def lock(run_dir: Path) -> None:
         os.close(fd)
         raise InUse(f"{run_dir} is in use by another process running this command; wait for it to end "
                           "(it trains and writes this run) or pass another hydra.run.dir") from None
-    LOCKS.append(fd)  # released when the process ends
+    LOCKS[run_dir.resolve()] = fd  # released when the process ends
 
 
 def dry_run(config: Config, run_dir: Path) -> dict:
