@@ -17,20 +17,34 @@ from omegaconf import DictConfig
 log = logging.getLogger(__name__)
 
 
+def up_to_date(directory: Path) -> bool:
+    """True if directory/report.html is newer than every complete run under it (its summary.json): nothing to redraw."""
+    report = directory / "report.html"
+    summaries = list(directory.glob("summary.json")) + list(directory.glob("*/summary.json"))
+    return report.exists() and bool(summaries) and report.stat().st_mtime >= max(p.stat().st_mtime for p in summaries)
+
+
 def _draw(directory: Path) -> None:
+    """PNG figures (the report embeds them; `python -m analysis.plot DIR` adds SVGs) and report.html, one log line."""
+    if up_to_date(directory):
+        log.info("figures and report up to date, not redrawn: %s", directory / "report.html")
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
     from analysis import NoRunsError
-    from analysis.figures import plot_run
+    from analysis.config import AnalysisConfig
+    from analysis.figures import FIGURES_DIR, plot_run
     from analysis.report import write_report
 
     try:
-        paths = plot_run(directory)
+        paths = plot_run(directory, AnalysisConfig(formats=("png",)))
         report = write_report(directory)  # analysis/report/: one self-contained page, from the tables just drawn
     except NoRunsError as error:  # e.g. every job failed its config check
         log.warning("no figures: %s", error)
         return
-    for path in paths:
-        log.info("figure: %s", path)
-    log.info("report: %s", report)
+    log.info("%d figures in %s; report: %s (%.1f MB)", len(paths), directory / FIGURES_DIR, report,
+             report.stat().st_size / 2**20)
 
 
 class DrawFigures(Callback):

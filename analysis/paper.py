@@ -63,6 +63,9 @@ def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: 
     figures = plot_run(run) + experiment.figures(run)
     facts = experiment.check(run)
     (directory / "checks.json").write_text(json.dumps([f.__dict__ for f in facts], indent=2, default=bool))
+    from analysis.report import write_report  # the page every sweep.run writes, here too (figures drawn above)
+
+    write_report(directory)
     if gallery is not None:
         gallery.mkdir(parents=True, exist_ok=True)
         for figure in EXPERIMENTS[name].gallery:
@@ -125,7 +128,14 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     overrides = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    parser = argparse.ArgumentParser(prog="python -m analysis.paper", description=__doc__.splitlines()[0])
+    from sweep.help import experiments
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.paper [-- KEY=VALUE ...]", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="experiments (conf/experiment/NAME.yaml; times from outputs/gallery/"
+                                            "RESULTS.md):\n" + "\n".join(experiments()) +
+                                            "\n\nKEY=VALUE after `--`: any sweep.run override (python -m sweep.run "
+                                            "--help; docs/reference.md)")
     parser.add_argument("figure", choices=[*EXPERIMENTS, "all"])
     parser.add_argument("--root", type=Path, default=ROOT, help="where experiments are written (default %(default)s)")
     parser.add_argument("--gallery", type=Path, help="copy the headline PNGs here and record the measured numbers "
@@ -142,7 +152,7 @@ def main(argv=None) -> int:
         directory, facts = reproduce(name, overrides, args.root, args.gallery, directory=sweep_dir)
         if args.gallery is not None:
             record(args.gallery, name, overrides, directory, facts, time.perf_counter() - start)
-        print(f"\n{name}: {directory}")
+        print(f"\n{name}: {directory} (report: {directory / 'report.html'})")
         for fact in facts:
             print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")
             failed += not fact.passed and not EXPERIMENTS[name].findings

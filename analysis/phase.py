@@ -73,6 +73,9 @@ def seed_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = 
     (what seeds are ranked by), status, used (kept by `rule` for the averaged colour), phase,
     and the seed's own colour.
     """
+    if "importance_relative" not in table.columns or not (table["importance_kind"] == "extra").any():
+        raise ValueError("seed_phases reads the extra (last) feature of importance.kind=extra runs; for the phase of "
+                         "every feature of any sweep use analysis.phase.feature_phases(df)")
     marked = select_seeds(table, rule)
     t = marked[(marked["importance_kind"] == "extra") & (marked["feature"] == marked["n_features"] - 1)].copy()
     t["relative"] = t["importance_relative"]
@@ -83,6 +86,15 @@ def seed_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = 
     for k, channel in enumerate(COLOUR_COLUMNS):
         t[channel] = np.where(ok, rgb[:, k], np.nan)
     return t.reset_index(drop=True)
+
+
+def feature_phases(table: pd.DataFrame, rule: str = "paper", config: PhaseConfig = PhaseConfig()) -> pd.DataFrame:
+    """Any sweep: the table (one row per model and feature) with `used` (kept by the seed `rule`: paper, best, mean)
+    and `phase` (not_represented, dedicated, superposition; None for a diverged model) of every feature, read from
+    its norm and superposition with PhaseConfig's thresholds (analysis/classify.py)."""
+    t = select_seeds(table, rule)
+    t["phase"] = np.where(t["status"] == "ok", classify(t["norm"], t["superposition"], config), None)
+    return t
 
 
 def _cell_keys(seeds: pd.DataFrame) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -22,11 +23,23 @@ from sweep.results import write_atomically
 CHECKPOINT = "checkpoint.npz"
 log = logging.getLogger(__name__)
 STOP = threading.Event()  # set by stop_at_next_chunk: train_grid checkpoints at the end of its chunk of steps and exits
+STOP_SIGNAL = [signal.SIGTERM]  # the signal that set STOP: SIGTERM exits (a requeued task resumes), SIGINT reports
 
 
-def stop_at_next_chunk(signum=None, frame=None) -> None:
-    """Signal handler (SIGTERM in a SLURM task, hydra_plugins/slurm_launcher/): stop at the next chunk end, checkpointed."""
+def stop_at_next_chunk(signum=signal.SIGTERM, frame=None) -> None:
+    """Signal handler (SIGTERM in a SLURM task, hydra_plugins/slurm_launcher/; Ctrl-C in sweep.run): stop at the next
+    chunk end, checkpointed."""
+    STOP_SIGNAL[0] = signum or signal.SIGTERM
     STOP.set()
+
+
+def saved_step(path: Path) -> int | None:
+    """The step a checkpoint at `path` resumes from; None if there is none (or it cannot be read)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return int(data["next_step"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def save(path: Path, state, next_step: int, history_steps: list, history_loss: list, fingerprint: str,

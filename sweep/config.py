@@ -17,6 +17,7 @@ from omegaconf import ListConfig, OmegaConf
 
 from sweep.identity import PLACEMENT_KEYS, PRESENTATION_KEYS, run_name
 from sweep.kinds import KINDS
+from sweep.resolvers import RESOLVERS, exact, geomspace  # noqa: F401 (geomspace: sweep.config's API)
 
 MODEL_KINDS = tuple(KINDS)
 DISTRIBUTIONS = ("uniform", "normal", "signed_uniform")
@@ -255,31 +256,23 @@ class Config:
     def densities(self) -> list:
         """The density axis: sparsity, density or data.feature_sparsity converted to density here, once.
 
-        One entry per value of the axis: a float (every feature's density) or, with data.feature_sparsity,
-        a tuple (each feature's). Everything downstream sees density only.
-        """
+        One entry per value of the axis: a float (every feature's density) or, with data.feature_sparsity, a tuple
+        (each feature's); 12 significant digits (`exact`: 1 - 0.99 is 0.01). Everything downstream sees density only."""
         if self.data.feature_sparsity is not None:
-            return [tuple(1.0 - float(s) for s in self.data.feature_sparsity)]
+            return [tuple(exact(1.0 - float(s)) for s in self.data.feature_sparsity)]
         if self.density is not None:
-            return [float(d) for d in as_list(self.density)]
-        return [1.0 - float(s) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
+            return [exact(d) for d in as_list(self.density)]
+        return [exact(1.0 - float(s)) for s in (as_list(self.sparsity) if self.sparsity is not None else DEFAULT_SPARSITY)]
 
 
 def register_configs() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
     OmegaConf.register_new_resolver("run_name", run_name, replace=True)
-    OmegaConf.register_new_resolver("geomspace", geomspace, replace=True)
+    for name, resolver in RESOLVERS.items():  # grids in one value: sweep/resolvers.py
+        OmegaConf.register_new_resolver(name, resolver, replace=True)
     OmegaConf.register_new_resolver("unless_dry_run", lambda dry_run, value: None if dry_run else value, replace=True)
     # conf/config.yaml's override_dirname.exclude_keys: the run name ignores exactly these keys
     OmegaConf.register_new_resolver("run_name_ignores", lambda: [*PRESENTATION_KEYS, *PLACEMENT_KEYS], replace=True)
-
-
-def geomspace(start: float, stop: float, num: int) -> list[float]:
-    """`${geomspace:1,0.01,40}`: num log-spaced values from start to stop (both included), for grids in YAML."""
-    if num < 2:
-        return [float(start)]
-    ratio = (stop / start) ** (1 / (num - 1))
-    return [float(start * ratio**i) for i in range(num - 1)] + [float(stop)]
 
 
 register_configs()

@@ -3,6 +3,7 @@ and the dir a command's run lives in (its name), so that the same command finds,
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.metadata
@@ -44,17 +45,35 @@ def config_fingerprint(config: Config) -> str:
     return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def normalized_source(text: str) -> str:
+    """A module's code without what cannot change a result: comments, docstrings, blank lines, formatting (the
+    parsed syntax tree written back by ast.unparse)."""
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def source_digest(directory: Path) -> str:
+    """12 hex digits of the sha1 of directory/*.py's normalized code (names and `normalized_source`)."""
+    digest = hashlib.sha1()
+    for path in sorted(directory.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + normalized_source(path.read_text()).encode() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 @functools.cache
 def code_version() -> str:
-    """'<package version>+<hash of the engine's sources, sweep/*.py>': tells results of other code apart."""
+    """'<package version>+<hash of the engine's code, sweep/*.py>': tells results of other code apart. The hash
+    ignores comments, docstrings and formatting (`normalized_source`): editing those keeps complete runs usable."""
     try:
         version = importlib.metadata.version("tms-sweep")
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
-    digest = hashlib.sha1()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{version}+{digest.hexdigest()[:12]}"
+    return f"{version}+{source_digest(Path(__file__).parent)}"
 
 
 def run_name(override_dirname: str) -> str:
@@ -62,6 +81,8 @@ def run_name(override_dirname: str) -> str:
     resumes or reuses) its own earlier run: 'default' without overrides, else a readable prefix + hash."""
     if not override_dirname:
         return "default"
-    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", override_dirname.replace("=", "-"))
+    parts = sorted(override_dirname.split(","), key=lambda part: not part.startswith("experiment="))  # experiment first
+    short = re.sub(r"\d+\.\d{5,}(e-?\d+)?", lambda m: f"{float(m.group()):.4g}", ",".join(parts))  # 0.5179474679 -> 0.5179
+    safe = re.sub(r"[^A-Za-z0-9_.+-]+", "_", short.replace("=", "-"))
     digest = hashlib.sha1(override_dirname.encode()).hexdigest()[:8]
     return f"{safe[:60]}-{digest}"

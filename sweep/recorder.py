@@ -81,6 +81,8 @@ class Recorder:
         if restored:
             saved, self.first_step, self.history_steps, self.history_loss, kept = restored
             self.kept = {name: list(a) for name, a in kept.items()}  # name -> one array per snapshot so far
+            log.info("resuming from the checkpoint at step %d of %d (%s)", self.first_step, self.cfg.steps,
+                     self.checkpoint_path)
         self.last_saved, self.tick = self.first_step, time.perf_counter()
         return saved
 
@@ -110,6 +112,8 @@ class Recorder:
             checkpoint.save(self.checkpoint_path, self.unpad(state), done, self.history_steps, self.history_loss,
                             self.fingerprint, self.snapshots())
             self.last_saved = done
+        if stopping and checkpoint.STOP_SIGNAL[0] == signal.SIGINT:
+            raise KeyboardInterrupt  # Ctrl-C: sweep.run.cli says what was kept and how to resume
         if stopping:
             log.warning("SIGTERM: stopped at step %d (checkpoint: %s); a requeued task resumes there", done,
                         self.checkpoint_path)

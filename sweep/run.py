@@ -6,10 +6,16 @@ List-valued axes (sparsity=[0,0.9] seed=[0,1,2]) are fused here; `-m` sweeps are
 from __future__ import annotations
 
 import difflib
+import errno
+import fcntl
 import logging
 import os
+import re
+import shlex
 import shutil
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import hydra
@@ -23,12 +29,14 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
+from sweep import checkpoint
 from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError
 from sweep.grid import build_grid
 from sweep.identity import code_version, config_fingerprint
 from sweep.memory import available_bytes, bytes_per_model, check_fits
 from sweep.recorder import snapshot_bytes, snapshot_steps
+from sweep.resolvers import RESOLVER_HELP
 from sweep.results import (
     feature_table,
     history_table,
@@ -41,8 +49,15 @@ from sweep.train import train_grid
 log = logging.getLogger(__name__)
 logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "no TPU" noise
 HYDRA_FILES = {".hydra", "run.log", "main.log"}
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.ENOENT, errno.EEXIST}
 GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 STARTED = False  # set when a job starts: a ValueError after that is not about the command line
+LOCKS: dict[Path, int] = {}  # run dir -> fd of the lock this process holds on it (sweep.run.lock)
+RUN_DIR: Path | None = None  # the (latest) job's dir: what a Ctrl-C reports on
+
+
+class InUse(ConfigError):
+    """Another process holds the run dir (sweep.run.lock)."""
 
 
 def remove_if_untouched(run_dir: Path) -> None:
@@ -60,7 +75,8 @@ def remove_if_untouched(run_dir: Path) -> None:
 def fail(run_dir: Path, error: Exception) -> None:
     """One line on stderr, exit 2, and remove the job dir if Hydra made it for this run alone."""
     print(f"config error: {error}", file=sys.stderr)
-    remove_if_untouched(run_dir)
+    if not isinstance(error, InUse):  # the other process's dir
+        remove_if_untouched(run_dir)
     sys.exit(2)
 
 
@@ -96,6 +112,22 @@ def complete_run(run_dir: Path, config: Config) -> dict | None:
     return summary
 
 
+def lock(run_dir: Path) -> None:
+    """Hold an exclusive lock on run_dir (the dir itself: no file written) until this process ends; ConfigError if
+    another process holds it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.resolve() in LOCKS:  # this process holds it already (run() called again, e.g. in a notebook)
+        return
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise InUse(f"{run_dir} is in use by another process running this command; wait for it to end "
+                          "(it trains and writes this run) or pass another hydra.run.dir") from None
+    LOCKS[run_dir.resolve()] = fd  # released when the process ends
+
+
 def dry_run(config: Config, run_dir: Path) -> dict:
     """Print what `run` would do (models, memory, the run dir's state); compile and write nothing."""
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
@@ -117,8 +149,10 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     """Train the (chunk of the) grid and write its results into run_dir.
 
     A complete run of the same config and code there is reused (not retrained); one of another
-    config is never overwritten; a checkpoint of the same config and code is resumed.
+    config is never overwritten; a checkpoint of the same config and code is resumed. One process at a time: a
+    second one on the same run dir is refused (ConfigError) while the first holds its lock.
     """
+    lock(run_dir)
     fingerprint = config_fingerprint(config)
     summary = complete_run(run_dir, config)
     if summary is not None:
@@ -131,8 +165,6 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT,
                         fingerprint=f"{fingerprint}/{code_version()}")
-    if result.resumed_from_step:
-        log.info("resumed from the checkpoint at step %d", result.resumed_from_step)
     table = feature_table(grid, result.params, result.final_loss, result.final_loss_se, result.eval_batches)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
@@ -164,9 +196,11 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> dict:
-    global STARTED
+    global STARTED, RUN_DIR
     STARTED = True
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = RUN_DIR = Path(HydraConfig.get().runtime.output_dir)
+    if threading.current_thread() is threading.main_thread():  # (signal handlers can only be set there)
+        signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
         config = validate(cfg)
         if config.exec.dry_run:
@@ -179,6 +213,24 @@ def main(cfg: DictConfig) -> dict:
         return run(config, run_dir, OmegaConf.to_yaml(cfg, resolve=True))
     except ConfigError as error:
         fail(run_dir, error)
+
+
+def stop_on_ctrl_c(signum, frame) -> None:
+    """First Ctrl-C: stop at the end of this chunk of steps with a checkpoint; a second one stops now."""
+    if checkpoint.STOP.is_set():
+        raise KeyboardInterrupt
+    print("\nCtrl-C: stopping at the end of this chunk of steps, with a checkpoint (Ctrl-C again: stop now)",
+          file=sys.stderr, flush=True)
+    checkpoint.stop_at_next_chunk(signal.SIGINT)
+
+
+def interrupted_message() -> str:
+    """One line after Ctrl-C: what was kept and the command that resumes."""
+    command = shlex.join(["python", "-m", "sweep.run", *sys.argv[1:]])
+    path = RUN_DIR / CHECKPOINT if RUN_DIR else None
+    step = checkpoint.saved_step(path) if path and path.exists() else None
+    kept = f"the checkpoint at step {step:,} is kept in {path}" if step else "no checkpoint of this run yet"
+    return f"interrupted: {kept}; the same command resumes: {command}"
 
 
 def hydra_error_message(error: Exception) -> str:
@@ -198,7 +250,11 @@ def hydra_error_message(error: Exception) -> str:
                 for sub in (v if isinstance(v, dict) else [None])]
         close = difflib.get_close_matches(cause.full_key, keys, n=1)
         return f"{cause.full_key} is not a config key" + (f" (did you mean {close[0]}?)" if close else "")
-    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    unknown = re.search(r"Unsupported interpolation type (\S+)", text)
+    if unknown:
+        return f"${{{unknown.group(1)}:...}} is not a resolver; grids in one value: {RESOLVER_HELP} (docs/reference.md)"
+    return text
 
 
 def cli() -> None:
@@ -208,14 +264,28 @@ def cli() -> None:
     error, a ValueError once training has started, and every error when the user set HYDRA_FULL_ERROR=1
     keep their full traceback (exit 1).
     """
+    if {"--help", "-h"} & set(sys.argv[1:]):  # ours, not Hydra's generic dump (--hydra-help still gives that)
+        from sweep.help import run_help
+
+        print(run_help())
+        return
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         main()
+    except KeyboardInterrupt:
+        print(interrupted_message(), file=sys.stderr)
+        sys.exit(130)
     except (CompactHydraException, ValueError) as error:  # Hydra raises ValueError for e.g. `=3`, `-m --cfg job`
         if full_error or (isinstance(error, ValueError) and STARTED):
             raise
         print(f"config error: {hydra_error_message(error)}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:  # an output dir that cannot be made or written: read-only, a file in the way, /proc
+        if full_error or error.errno not in UNWRITABLE or not error.filename:
+            raise
+        print(f"config error: cannot write {error.filename} ({error.strerror}); give a writable hydra.run.dir "
+              "(hydra.sweep.dir with -m) or run from a writable dir", file=sys.stderr)
         sys.exit(2)
 
 

@@ -114,6 +114,12 @@ def representatives(table: pd.DataFrame, config: AnalysisConfig, best: pd.DataFr
     return models, axes, densities, combos
 
 
+def shown_note(models: pd.DataFrame, densities: list) -> str:
+    """'; 6 of 10 densities shown (...)' when `representatives` picked fewer columns than there are densities."""
+    total = models["density"].nunique()
+    return f"; {len(densities)} of {total} densities shown (AnalysisConfig.max_columns)" if len(densities) < total else ""
+
+
 def cell_model(models, axes, density, combo):
     mask = models["density"].isna() if np.isnan(density) else np.isclose(models["density"], density)
     for column, value in zip(axes, combo):

@@ -23,6 +23,10 @@ from analysis.figures.common import (
 )
 from sweep.metrics import REPRESENTED_NORM
 
+# what each seed rule (analysis/aggregate.py: select_seeds) draws, in words
+RULE_LABELS = {"paper": "mean over seeds, the worst seed dropped (the paper's rule)", "best": "lowest-loss seed",
+               "mean": "mean over all seeds"}
+
 
 def _hue(models: pd.DataFrame, axes: list[str]):
     """A readable hue column for the varying axes (None if there are none or too many values)."""
@@ -52,7 +56,7 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
         colours = {"hue": hue, "palette": "tab10"} if hue else {"color": "0.3"}
         sns.scatterplot(data=models, x="inverse_density", y="dims_per_feature", ax=ax, s=14, alpha=0.45, legend=False,
                         **colours)
-        line = {"hue": hue_cells, "palette": "tab10"} if hue else {"color": "C0", "label": f"{config.rule} over seeds"}
+        line = {"hue": hue_cells, "palette": "tab10"} if hue else {"color": "C0", "label": RULE_LABELS[config.rule]}
         sns.lineplot(data=cells.sort_values("inverse_density"), x="inverse_density", y="dims_per_feature", ax=ax,
                      marker="o", errorbar=None, **line)
         reference_lines(ax)
@@ -76,7 +80,7 @@ def _norm_independent(ax, table: pd.DataFrame, marked: pd.DataFrame):
     x = 1 / cells.index.to_numpy()
     m, n = int(table["n_hidden"].iloc[0]), int(table["n_features"].iloc[0])
     ax.plot(x, cells["dimensionality"], color="C1", ls="--", marker=".", lw=1, label="mean D$_i$ over features")
-    ax.axhline(m / n, color="C2", ls="-.", lw=0.9, label=f"m/n = {m / n:.3g} (floor for unit-norm features)")
+    ax.axhline(m / n, color="C2", ls="-.", lw=0.9, label=f"m/n = {m / n:.3g} (unit-norm features; larger norms go below)")
     every = -(-len(x) // 8)  # at most 8 numbers, the sparsest always among them
     for k in sorted(range(len(x) - 1, -1, -every)):
         ax.annotate(f"{cells['norm_sq'].iloc[k]:.2f}", (x[k], cells["dimensionality"].iloc[k]), xytext=(0, -10),
@@ -98,11 +102,12 @@ def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisCo
     fig = Figure(figsize=(6.5, 4.2))
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()
+        rows["importance"] = rows["importance"].astype(float).round(4)  # float32 0.9**4 reads 0.6561, not 0.6560999751
         sns.scatterplot(data=rows, x="inverse_density", y="dimensionality", hue="importance",
                         hue_norm=importance_norm(rows["importance"]),
                         palette="viridis", s=10, alpha=0.6, ax=ax, linewidth=0)
         means = cells.groupby("density")["dims_per_feature"].mean()
-        ax.plot(1 / means.index, means.to_numpy(), color="black", lw=1.2, label=f"dims per feature ({config.rule})")
+        ax.plot(1 / means.index, means.to_numpy(), color="black", lw=1.2, label=f"dims per feature ({RULE_LABELS[config.rule]})")
         reference_lines(ax)
         ax.set_xscale("log")
         ax.set_ylim(0, 1.15)

@@ -18,6 +18,7 @@ from analysis.figures.common import (
     density_label,
     importance_norm,
     representatives,
+    shown_note,
     title,
     with_run,
 )
@@ -77,7 +78,7 @@ def plot_weights(table: pd.DataFrame, weights: dict, config: AnalysisConfig = An
         bar = fig.colorbar(ScalarMappable(norm, cmap), cax=cax)
         bar.set_label(label, fontsize=7)
         bar.ax.tick_params(labelsize=7)
-    fig.suptitle("Lowest-loss seed per cell; bars: ‖W_i‖ coloured by "
+    fig.suptitle(f"Lowest-loss seed per cell{shown_note(models, densities)}; bars: ‖W_i‖ coloured by "
                  f"$\\sum_{{j\\neq i}}(\\hat W_i\\cdot W_j)^2$\n{title(table)}",
                  fontsize=9)
     return fig
@@ -120,5 +121,5 @@ def plot_geometry(table: pd.DataFrame, weights: dict, config: AnalysisConfig = A
                 if c == 0 and axes:
                     ax.set_ylabel(axes_label(axes, combo), fontsize=7)
     fig.colorbar(ScalarMappable(norm, cmap), ax=fig.axes, fraction=0.02, pad=0.02, label="feature importance")
-    fig.suptitle(f"Columns W_i of W (lowest-loss seed per cell). {title(table)}", fontsize=9)
+    fig.suptitle(f"Columns W_i of W (lowest-loss seed per cell{shown_note(models, densities)}). {title(table)}", fontsize=9)
     return fig

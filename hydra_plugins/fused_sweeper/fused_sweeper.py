@@ -86,10 +86,12 @@ def _fused_axes() -> tuple:
 
 
 def _flatten(values) -> list:
-    """Sweep values of a fused key, list-valued ones spliced in, duplicates dropped (in order)."""
+    """Sweep values of a fused key, list-valued ones spliced in, duplicates dropped (in order); floats to 12 significant
+    digits (range(0.1,1.01,0.1)'s 0.30000000000000004 is 0.3: sweep.config.exact)."""
     out = []
     for value in values:
         for v in value if isinstance(value, list) else [value]:
+            v = float(f"{v:.12g}") if isinstance(v, float) else v
             if v not in out:
                 out.append(v)
     return out
@@ -213,10 +215,13 @@ class FusedSweeper(Sweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         plan, jobs = self.plan(arguments)
-        if self.print_only:
-            print(format_plan(plan))
-            return []
         sweep_dir = Path(self.config.hydra.sweep.dir)
+        if self.print_only:
+            done = sum((sweep_dir / str(num) / "summary.json").exists() for num in range(len(jobs)))
+            print(format_plan(plan))
+            print(f"sweep dir {sweep_dir}: {done} of {len(jobs)} job(s) complete (reused, not retrained)"
+                  + ("; the rest train or resume from their checkpoints" if done < len(jobs) else ""))
+            return []
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         (sweep_dir / "sweep.json").write_text(json.dumps(plan, indent=2))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import signal
 import time
 
 import numpy as np
@@ -137,7 +138,7 @@ def test_a_stop_request_checkpoints_at_the_chunk_end_and_exits_143_then_resumes_
     checkpoint is due (3 < checkpoint_every = 6), and the process exits with 128 + SIGTERM; a rerun resumes there."""
     grid, uninterrupted, _, _ = reference
     saved, path = saved_steps(monkeypatch), tmp_path / "checkpoint.npz"
-    sweep.checkpoint.STOP.set()
+    sweep.checkpoint.stop_at_next_chunk(signal.SIGTERM)
     try:
         with pytest.raises(SystemExit) as stopped:
             train_grid(tiny(), grid, progress=False, checkpoint_path=path)

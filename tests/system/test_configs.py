@@ -109,9 +109,9 @@ def test_the_density_axis_is_converted_once_at_the_config_boundary():
         "sparsity": make_config(sparsity=[0.0, 0.9, 0.99, 0.001]),
         "density": make_config(density=[1.0, 0.1, 0.01, 0.999]),
     }
-    assert given["sparsity"].densities() == [1.0, 1.0 - 0.9, 1.0 - 0.99, 1.0 - 0.001]
+    assert given["sparsity"].densities() == [1.0, 0.1, 0.01, 0.999]  # 12 significant digits (issue 24): as written
     assert given["density"].densities() == [1.0, 0.1, 0.01, 0.999]
-    assert make_config().densities() == [1.0 - s for s in (0.0, 0.7, 0.8, 0.9, 0.97, 0.99)]  # the default axis
+    assert make_config().densities() == [1.0, 0.3, 0.2, 0.1, 0.03, 0.01]  # the default axis
     per_feature = make_config(model={"n_features": 3, "n_hidden": 2}, data={"feature_sparsity": [0.0, 0.5, 0.75]})
     assert per_feature.densities() == [(1.0, 0.5, 0.25)]
     grids = {key: build_grid(cfg) for key, cfg in given.items()}

@@ -26,6 +26,7 @@ def test_small_experiment_shows_the_papers_facts(name, tmp_path):
     failed = [f"{f.claim}: {f.measured}" for f in facts if not f.passed]
     assert facts and not failed, failed
     assert (directory / "figures").is_dir() and any((directory / "figures").glob("*.png"))
+    assert (directory / "report.html").stat().st_size > 0  # as every sweep.run writes one (issue 24, point 11)
     models = analysis.load(directory).drop_duplicates(["run", "model_id"])  # capacity: sum_i D_i <= m (test_capacity.py)
     assert (models["dimensionality_sum"] <= models["n_hidden"] + 1e-9).all(), models["dimensionality_sum"].max()
 

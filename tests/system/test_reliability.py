@@ -37,7 +37,7 @@ def test_sigkill_mid_run_then_same_command_resumes_to_identical_results(tmp_path
     assert len(run_dirs) == 1 and not (run_dirs[0] / "summary.json").exists(), "killed before any checkpoint"
     resumed = run_cli(ARGS, cwd=killed)
     assert resumed.returncode == 0, resumed.stderr
-    assert "resumed from the checkpoint at step" in resumed.stderr + resumed.stdout
+    assert "resuming from the checkpoint at step" in resumed.stderr + resumed.stdout
     assert run_cli(ARGS, cwd=clean).returncode == 0
     (resumed_dir,) = [p.parent for p in killed.rglob("summary.json")]
     (clean_dir,) = [p.parent for p in clean.rglob("summary.json")]
@@ -98,7 +98,7 @@ def test_killed_multirun_skips_finished_jobs_and_resumes_the_rest(tmp_path):
     again = run_cli(args, cwd=killed)
     assert again.returncode == 0, again.stderr
     log = again.stdout + again.stderr
-    assert "already complete, not retrained" in log and "resumed from the checkpoint at step" in log
+    assert "already complete, not retrained" in log and "resuming from the checkpoint at step" in log
     assert run_cli(args, cwd=clean).returncode == 0
     import analysis
 
