@@ -14,8 +14,8 @@ import pytest
 import analysis
 from analysis.phase import PHASES
 from analysis.report import write_report
-from tests.analysis.test_plot import train
 from tests.browser import CELL_POINT, Browser
+from tests.conftest import train_run
 
 N, M = 2, 1  # features, hidden dimensions
 
@@ -24,7 +24,7 @@ N, M = 2, 1  # features, hidden dimensions
 def report(tmp_path_factory):
     """A small phase-change run (n=2, m=1: 2 densities x 2 relative importances x 3 seeds), trained without figures:
     write_report draws them (and stores phase_cells.parquet) first."""
-    run = train(tmp_path_factory.mktemp("report") / "run",
+    run = train_run(tmp_path_factory.mktemp("report") / "run",
                 {"model": {"n_features": N, "n_hidden": M}, "importance": {"kind": "extra", "relative": [0.3, 3.0]},
                  "density": [1.0, 0.05], "seed": [0, 1, 2], "steps": 300, "batch_size": 256, "exec": {"log_every": 100}})
     path = write_report(run)

@@ -1,19 +1,10 @@
 """analysis/tegum.py on hand-built weights: the tegum product of the paper's polytopes, each in its own dimensions."""
 import numpy as np
 import pytest
+from scipy.linalg import block_diag  # each block in its own rows and columns
 
 from analysis.tegum import factors, near_fraction, polytopes
 from sweep.metrics import dimensionality
-
-
-def block_diag(*blocks: np.ndarray) -> np.ndarray:
-    """The blocks on the diagonal of one matrix (each in its own rows and columns)."""
-    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
-    r = c = 0
-    for b in blocks:
-        out[r:r + b.shape[0], c:c + b.shape[1]] = b
-        r, c = r + b.shape[0], c + b.shape[1]
-    return out
 
 
 def polygon(k: int) -> np.ndarray:

@@ -1,21 +1,12 @@
 """The geometry checks (analysis/experiments/geometry.py) on hand-written runs (tests/test_checks.py: write): the
 paper's picture passes every claim, and each doctoring fails the claim it breaks."""
 import numpy as np
+from scipy.linalg import block_diag  # each block in its own rows and columns
 
 from analysis.experiments import geometry
 from analysis.run import Run
 from tests.analysis.experiments.test_claims import write
 from tests.conftest import make_config
-
-
-def block_diag(*blocks: np.ndarray) -> np.ndarray:
-    """The blocks on the diagonal of one matrix (each in its own rows and columns)."""
-    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
-    r = c = 0
-    for b in blocks:
-        out[r:r + b.shape[0], c:c + b.shape[1]] = b
-        r, c = r + b.shape[0], c + b.shape[1]
-    return out
 
 M, N = 12, 30
 DENSITIES = [1.0, 0.3, 0.15, 0.05]
