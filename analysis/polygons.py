@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sweep.metrics import REPRESENTED_NORM
+from analysis.geometry import angle
+from sweep.metrics import represented as stored  # ||W_i|| > REPRESENTED_NORM
 
 PENTAGON, DIGONS, OTHER = "pentagon", "two digons", "other"
 MIN_GAP = 30.0  # degrees: a pentagon's neighbours are 72 deg apart when regular; under 30 two features nearly coincide
@@ -18,10 +19,6 @@ ANTIPODAL = 150.0  # degrees: a digon's two features point (nearly) opposite way
 def angles(W: np.ndarray) -> np.ndarray:
     """(n,) angle of each column W_i in degrees, in [0, 360)."""
     return np.degrees(np.arctan2(W[1], W[0])) % 360.0
-
-
-def stored(W: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(W, axis=0) > REPRESENTED_NORM
 
 
 def cyclic_gaps(W: np.ndarray) -> dict[int, tuple[float, float]]:
@@ -36,12 +33,6 @@ def cyclic_gaps(W: np.ndarray) -> dict[int, tuple[float, float]]:
     return {int(f): (float(gaps[k - 1]), float(gaps[k])) for k, f in enumerate(order)}
 
 
-def pairwise_angle(W: np.ndarray, i: int, j: int) -> float:
-    """Angle between W_i and W_j in degrees, [0, 180]."""
-    cos = W[:, i] @ W[:, j] / (np.linalg.norm(W[:, i]) * np.linalg.norm(W[:, j]))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-
-
 def shape(W: np.ndarray) -> tuple[str, tuple[int, ...]]:
     """(PENTAGON, DIGONS or OTHER, the features not stored) of an m=2, n=5 solution.
 
@@ -54,7 +45,7 @@ def shape(W: np.ndarray) -> tuple[str, tuple[int, ...]]:
     if len(keep) == 5 and min(min(g) for g in cyclic_gaps(W).values()) > MIN_GAP:
         return PENTAGON, dropped
     if len(keep) == 4:
-        partner = {i: [j for j in keep if j != i and pairwise_angle(W, i, j) > ANTIPODAL] for i in keep}
+        partner = {i: [j for j in keep if j != i and angle(W[:, i], W[:, j]) > ANTIPODAL] for i in keep}
         if all(len(p) == 1 for p in partner.values()) and all(partner[p[0]] == [i] for i, p in partner.items()):
             return DIGONS, dropped
     return OTHER, dropped
