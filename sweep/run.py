@@ -42,6 +42,7 @@ from sweep.results import (
     history_table,
     is_complete,
     load_summary,
+    shown,
     write_run,
 )
 from sweep.train import train_grid
@@ -198,7 +199,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 def main(cfg: DictConfig) -> dict:
     global STARTED, RUN_DIR
     STARTED = True
-    run_dir = RUN_DIR = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = RUN_DIR = shown(HydraConfig.get().runtime.output_dir)  # every message then names it as the user would
     if threading.current_thread() is threading.main_thread():  # (signal handlers can only be set there)
         signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:
