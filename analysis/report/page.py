@@ -107,7 +107,7 @@ def run_facts(root: Path, table: pd.DataFrame) -> list[tuple[str, str]]:
     n_diverged = sum(len(ids) for ids in diverged.values())
     facts = [
         ("command", _overrides(root)),
-        ("directory", str(root.resolve())),
+        ("directory", f"{root.resolve().name} (the dir holding this report)"),
         ("grid", "; ".join(grid_size(group) for _, group in shape_groups(table))),
         ("jobs", f"{len(runs)} run dir(s), {sum(s['n_models'] for s in summaries.values()):,} models"),
         ("steps", ", ".join(f"{s:,}" for s in sorted(table["steps"].unique()))
