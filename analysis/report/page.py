@@ -71,12 +71,13 @@ def plotly_packed() -> str:
     """plotly.js gzipped and base64'd (4.8 MB -> 2.0 MB), packed once per plotly version and machine (the user's cache
     dir); the page unpacks it with the browser's DecompressionStream before report.js draws."""
     import plotly
-    import plotly.offline
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tms-sweep"
     cache = cache / f"plotly-{plotly.__version__}.js.gz.b64"
     if cache.exists():
         return cache.read_text(encoding="ascii")
+    import plotly.offline
+
     packed = base64.b64encode(gzip.compress(plotly.offline.get_plotlyjs().encode("utf-8"), 9, mtime=0)).decode("ascii")
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
