@@ -3,8 +3,9 @@
 Every run that trains appends what it measured to RATES, in the user's cache dir beside the compile cache (so per
 machine): its work per step (models x batch x n x m), steps, wall seconds (training, evaluation and writing) and
 compile seconds. A dry run takes the recorded run nearest in work per step (a stack's speed per model depends on its
-size), and scales it: compile + (wall - compile) x this job's work / that run's work. Rough: different model kinds,
-optimiser settings and the machine's load all move it, so the dry run says where the number comes from.
+size), among the runs of at least LONG steps where there are any, and scales it: compile + (wall - compile) x this
+job's work / that run's work. Rough: model kinds, optimiser settings and the machine's load all move it, so the dry
+run says where the number comes from.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import os
 from pathlib import Path
 
 KEEP = 200  # runs kept in RATES, newest last
+LONG = 1000  # steps: estimates scale runs at least this long where there are any
 
 
 def rates_path() -> Path:
@@ -56,6 +58,7 @@ def estimate(work: int, steps: int) -> tuple[float, dict] | None:
     runs = recorded()
     if not runs or steps <= 0:
         return None
+    runs = [r for r in runs if r["steps"] >= LONG] or runs  # a short run's time is mostly compile and evaluation
     nearest = min(runs, key=lambda r: abs(math.log(r["work_per_step"] / work)))
     per_work = (nearest["wall_seconds"] - nearest["compile_seconds"]) / (nearest["work_per_step"] * nearest["steps"])
     return nearest["compile_seconds"] + max(per_work, 0.0) * work * steps, nearest

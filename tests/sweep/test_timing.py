@@ -37,6 +37,10 @@ def test_the_estimate_scales_the_nearest_run_in_work_per_step(cache):
     seconds, nearest = timing.estimate(50_000, 10)  # 1 s per 1e6 work-steps: 2 + 0.5
     assert nearest == large and seconds == pytest.approx(2.5)
     assert "about 2.5 s" in timing.said((seconds, nearest))
+    short = {**small, "work_per_step": 50_000, "steps": 10}
+    long = {**large, "steps": timing.LONG}
+    cache.write_text(json.dumps([short, long]))
+    assert timing.estimate(50_000, 10)[1] == long  # a short run's time is mostly compile: the long one is used
 
 
 def test_an_unwritable_or_corrupt_cache_only_loses_estimates(cache):
