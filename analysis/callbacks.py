@@ -8,11 +8,15 @@ when figures are drawn, so Hydra's start-up stays light.
 from __future__ import annotations
 
 import logging
+import shlex
+import time
 from pathlib import Path
 
 from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+
+from sweep.results import shown
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +29,29 @@ def up_to_date(directory: Path) -> bool:
 
 
 def _draw(directory: Path) -> None:
-    """PNG figures (the report embeds them; `python -m analysis.plot DIR` adds SVGs) and report.html, one log line."""
+    """PNG figures but ON_REQUEST (the report embeds them; `python -m analysis.plot DIR` adds those and SVGs) and
+    report.html, one log line with the time it took and the report's size."""
     if up_to_date(directory):
         log.info("figures and report up to date, not redrawn: %s", directory / "report.html")
         return
+    start = time.perf_counter()
     import matplotlib
 
     matplotlib.use("Agg")
     from analysis import NoRunsError
     from analysis.config import AnalysisConfig
-    from analysis.figures import FIGURES_DIR, plot_run
+    from analysis.figures import FIGURES_DIR, ON_REQUEST, plot_run
     from analysis.report import write_report
 
     try:
-        paths = plot_run(directory, AnalysisConfig(formats=("png",)))
+        paths = plot_run(directory, AnalysisConfig(formats=("png",)), skip=ON_REQUEST)
         report = write_report(directory)  # analysis/report/: one self-contained page, from the tables just drawn
     except NoRunsError as error:  # e.g. every job failed its config check
         log.warning("no figures: %s", error)
         return
-    log.info("%d figures in %s; report: %s (%.1f MB)", len(paths), directory / FIGURES_DIR, report,
-             report.stat().st_size / 2**20)
+    log.info("%d figures in %s and report %s (%.1f MB) in %.1f s; %s and SVGs: python -m analysis.plot %s",
+             len(paths), directory / FIGURES_DIR, report, report.stat().st_size / 2**20, time.perf_counter() - start,
+             " and ".join(ON_REQUEST), shlex.quote(str(directory)))
 
 
 class DrawFigures(Callback):
@@ -53,8 +60,8 @@ class DrawFigures(Callback):
             return
         if (job_return.return_value or {}).get("reused"):  # already complete: its figures are there
             return
-        _draw(Path(config.hydra.runtime.output_dir))
+        _draw(shown(config.hydra.runtime.output_dir))
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         if config.exec.plots and not config.exec.dry_run:
-            _draw(Path(config.hydra.sweep.dir))
+            _draw(shown(config.hydra.sweep.dir))

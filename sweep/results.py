@@ -95,6 +95,16 @@ def history_table(steps, losses) -> pd.DataFrame:
     )
 
 
+def shown(path) -> Path:
+    """`path` as logs and messages show it: relative to the working dir when it lies under it, else as given
+    (Hydra gives a single run's dir as an absolute path, a multirun's as written in hydra.sweep.dir)."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()) if path.is_absolute() else path
+    except ValueError:
+        return path
+
+
 def write_atomically(path: Path, write) -> None:
     """`write(tmp)` then rename onto `path`: a reader sees the old file or the complete new one."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

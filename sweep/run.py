@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import hydra
@@ -29,7 +30,7 @@ from hydra.errors import (
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
-from sweep import checkpoint
+from sweep import checkpoint, timing
 from sweep.checkpoint import CHECKPOINT
 from sweep.config import Config, ConfigError
 from sweep.grid import build_grid
@@ -37,13 +38,7 @@ from sweep.identity import code_version, config_fingerprint
 from sweep.memory import available_bytes, bytes_per_model, check_fits
 from sweep.recorder import snapshot_bytes, snapshot_steps
 from sweep.resolvers import RESOLVER_HELP
-from sweep.results import (
-    feature_table,
-    history_table,
-    is_complete,
-    load_summary,
-    write_run,
-)
+from sweep.results import feature_table, history_table, is_complete, load_summary, shown, write_run
 from sweep.train import train_grid
 
 log = logging.getLogger(__name__)
@@ -133,8 +128,10 @@ def dry_run(config: Config, run_dir: Path) -> dict:
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     check_fits(config, len(grid), grid.block_size())
     per_model = bytes_per_model(config, grid.block_size())
-    state = ("complete: would be reused" if complete_run(run_dir, config) else
-             "has a checkpoint: would resume from it if it matches" if (run_dir / CHECKPOINT).exists() else "would train")
+    complete, step = complete_run(run_dir, config), checkpoint.saved_step(run_dir / CHECKPOINT) or 0
+    estimate = timing.said(timing.estimate(timing.work_per_step(config, len(grid)), config.steps - step))
+    state = ("complete: would be reused" if complete else (f"has a checkpoint at step {step:,}: would resume from it if it "
+             "matches" if step else "would train") + "; " + estimate)
     print(f"dry run: {len(grid):,} models (n={config.model.n_features}, m={config.model.n_hidden}, {config.model.kind}, "
           f"batch {config.batch_size}, {config.steps:,} steps) in 1 compiled program, ~{len(grid) * per_model / 2**20:,.3g} MB "
           f"of {available_bytes() / 2**30:,.1f} GB available; {run_dir}: {state}; nothing compiled or written")
@@ -158,6 +155,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     if summary is not None:
         log.info("already complete, not retrained: %s", run_dir)
         return {**summary, "reused": True}
+    start = time.perf_counter()
     grid = build_grid(config).chunk(config.exec.chunk, config.exec.n_chunks)
     check_fits(config, len(grid), grid.block_size())
     log.info("training %d models (n=%d, m=%d, %s) for %d steps", len(grid), config.model.n_features,
@@ -187,6 +185,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     write_run(run_dir, table, result.params, history_table(result.history_steps, result.history_loss),
               config_yaml, summary, snapshots=result.snapshots)
     (run_dir / CHECKPOINT).unlink(missing_ok=True)
+    timing.record(config, len(grid), config.steps - result.resumed_from_step, time.perf_counter() - start,
+                  result.compile_seconds)  # what dry runs estimate from (sweep/timing.py)
     log.info("%d models in %.1f s (%.0f model-steps/s, compile %.1f s); results in %s", len(grid),
              result.seconds, summary["model_steps_per_s"], result.compile_seconds, run_dir)
     if diverged:
@@ -198,7 +198,7 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
 def main(cfg: DictConfig) -> dict:
     global STARTED, RUN_DIR
     STARTED = True
-    run_dir = RUN_DIR = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = RUN_DIR = shown(HydraConfig.get().runtime.output_dir)  # every message then names it as the user would
     if threading.current_thread() is threading.main_thread():  # (signal handlers can only be set there)
         signal.signal(signal.SIGINT, stop_on_ctrl_c)
     try:

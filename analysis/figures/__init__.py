@@ -1,5 +1,5 @@
 """Generic figures of a run or multirun dir (`python -m analysis.plot DIR`, analysis/plot.py; also drawn after every
-sweep.run by the Hydra callback, analysis/callbacks.py).
+sweep.run by the Hydra callback, analysis/callbacks.py, all but ON_REQUEST).
 
 Every figure that applies is drawn from the saved tables and weights into DIR/figures/ as PNG
 and SVG: phase (seeds averaged, best seed, the paper's and the optimal theory; phase-change runs
@@ -32,8 +32,11 @@ from sweep.grid import GROUP_COLUMNS
 from sweep.results import write_atomically
 
 __all__ = ["plot_run", "shape_groups", "phase_cells", "plot_phase", "plot_weights", "plot_geometry", "plot_dims_per_feature",
-           "plot_dimensionality", "plot_loss_curves", "plot_diagnostics", "FIGURES_DIR", "PHASE_CELLS"]
+           "plot_dimensionality", "plot_loss_curves", "plot_diagnostics", "FIGURES_DIR", "ON_REQUEST", "PHASE_CELLS"]
 FIGURES_DIR = "figures"
+# drawn by `python -m analysis.plot DIR`, not after every sweep.run (analysis/callbacks.py): the diagnostics' 30 panels
+# of text took 2 of the 4 s of drawing a default run (docs/speed.md)
+ON_REQUEST = ("diagnostics",)
 
 
 GROUP_PREFIX = {"n_features": "n", "n_hidden": "m", "batch_size": "batch", "steps": "steps", "set_size": "sets"}
@@ -53,9 +56,9 @@ def shape_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(_group_suffix(key, varying, columns), group) for key, group in groups]
 
 
-def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
-    """Draw every figure that applies to a run or multirun dir (or a `Run` already read) into <dir>/figures/;
-    returns the files written.
+def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig(), skip=()) -> list[Path]:
+    """Draw every figure that applies to a run or multirun dir (or a `Run` already read) into <dir>/figures/, but those
+    named in `skip` (e.g. ON_REQUEST); returns the files written.
 
     A phase-change run also gets <dir>/phase_cells*.parquet: per cell the best seed's phase, the
     fraction of seeds in each phase and both theories (analysis/phase.py: compare), computed once.
@@ -77,15 +80,16 @@ def plot_run(run_dir, config: AnalysisConfig = AnalysisConfig()) -> list[Path]:
             paths += [table_path, *save(plot_phase(cells, group, config), out, f"phase{suffix}", config.formats)]
         group = with_run(group)
         best, marked = select_seeds(group, "best"), select_seeds(group, config.rule)  # picked once for every figure
-        drawn = {
-            "weights": plot_weights(group, weights, config, best),
-            "geometry": plot_geometry(group, weights, config, best),
-            "dims_per_feature": plot_dims_per_feature(group, config, marked),
-            "dimensionality": plot_dimensionality(group, config, marked),
-            "loss_curves": plot_loss_curves(group, group_history, config),
-            "diagnostics": plot_diagnostics(group, weights, config, best),
+        drawers = {
+            "weights": lambda: plot_weights(group, weights, config, best),
+            "geometry": lambda: plot_geometry(group, weights, config, best),
+            "dims_per_feature": lambda: plot_dims_per_feature(group, config, marked),
+            "dimensionality": lambda: plot_dimensionality(group, config, marked),
+            "loss_curves": lambda: plot_loss_curves(group, group_history, config),
+            "diagnostics": lambda: plot_diagnostics(group, weights, config, best),
         }
-        for name, fig in drawn.items():
+        for name, draw in drawers.items():
+            fig = None if name in skip else draw()
             if fig is not None:
                 paths += save(fig, out, name + suffix, config.formats)
     return paths

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
@@ -17,7 +16,14 @@ from analysis.aggregate import per_model, select_seeds
 from analysis.config import AnalysisConfig
 
 REFERENCE_DIMS = ((1, "1"), (3 / 4, "3/4"), (2 / 3, "2/3"), (1 / 2, "1/2"), (2 / 5, "2/5"), (3 / 8, "3/8"))
-STYLE = sns.axes_style("ticks")
+# seaborn's "ticks" style as plain rcParams (importing seaborn, and the scipy.stats it pulls in, took about half a second
+# of every drawing; docs/speed.md)
+STYLE = {"figure.facecolor": "white", "axes.facecolor": "white", "axes.edgecolor": ".15", "axes.labelcolor": ".15",
+         "axes.axisbelow": True, "axes.grid": False, "text.color": ".15", "xtick.color": ".15", "ytick.color": ".15",
+         "xtick.direction": "out", "ytick.direction": "out", "xtick.top": False, "ytick.right": False,
+         "xtick.bottom": True, "ytick.left": True, "grid.color": ".8", "grid.linestyle": "-",
+         "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "sans-serif"],
+         "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True}
 
 
 def _importance_params(table: pd.DataFrame) -> list[str]:
@@ -30,7 +36,7 @@ def varying_axes(table: pd.DataFrame) -> list[str]:
     return [c for c in axes if c in table.columns and table[c].nunique(dropna=True) > 1]
 
 
-def _pick(values, k: int) -> list:
+def pick(values, k: int) -> list:
     """At most k of the (sorted) values, evenly spread, ends included."""
     values = list(values)
     if len(values) <= k:
@@ -107,10 +113,10 @@ def representatives(table: pd.DataFrame, config: AnalysisConfig, best: pd.DataFr
     models = models_table(select_seeds(table, "best") if best is None else best)
     models = models[models["used"]]
     axes = varying_axes(models)
-    densities = _pick(sorted(models["density"].dropna().unique(), reverse=True), config.max_columns)
+    densities = pick(sorted(models["density"].dropna().unique(), reverse=True), config.max_columns)
     if not densities:  # per-feature densities: one column
         densities = [np.nan]
-    combos = _pick(sorted(models[axes].drop_duplicates().itertuples(index=False, name=None)), config.max_rows) if axes else [()]
+    combos = pick(sorted(models[axes].drop_duplicates().itertuples(index=False, name=None)), config.max_rows) if axes else [()]
     return models, axes, densities, combos
 
 

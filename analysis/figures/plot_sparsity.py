@@ -4,7 +4,6 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
@@ -16,6 +15,7 @@ from analysis.figures.common import (
     axes_label,
     importance_norm,
     models_table,
+    pick,
     reference_lines,
     title,
     varying_axes,
@@ -53,12 +53,15 @@ def plot_dims_per_feature(table: pd.DataFrame, config: AnalysisConfig = Analysis
     fig = Figure(figsize=(6.5, 4.2))
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()
-        colours = {"hue": hue, "palette": "tab10"} if hue else {"color": "0.3"}
-        sns.scatterplot(data=models, x="inverse_density", y="dims_per_feature", ax=ax, s=14, alpha=0.45, legend=False,
-                        **colours)
-        line = {"hue": hue_cells, "palette": "tab10"} if hue else {"color": "C0", "label": RULE_LABELS[config.rule]}
-        sns.lineplot(data=cells.sort_values("inverse_density"), x="inverse_density", y="dims_per_feature", ax=ax,
-                     marker="o", errorbar=None, **line)
+        levels = sorted(models[hue].unique()) if hue else [None]
+        for k, level in enumerate(levels):  # one colour per setting (tab10), or grey points and one line
+            points = models if level is None else models[models[hue] == level]
+            ax.scatter(points["inverse_density"], points["dims_per_feature"], s=14, alpha=0.45, linewidths=0,
+                       color=f"C{k % 10}" if hue else "0.3")
+            line = (cells if level is None else cells[cells[hue_cells] == level]).groupby("inverse_density")
+            line = line["dims_per_feature"].mean()  # several cells at one density (many settings, no hue): their mean
+            ax.plot(line.index, line.to_numpy(), marker="o", color=f"C{k % 10}" if hue else "C0",
+                    label=level if hue else RULE_LABELS[config.rule])
         reference_lines(ax)
         if not hue:
             _norm_independent(ax, table, marked)
@@ -103,9 +106,11 @@ def plot_dimensionality(table: pd.DataFrame, config: AnalysisConfig = AnalysisCo
     with matplotlib.rc_context(STYLE):
         ax = fig.add_subplot()
         rows["importance"] = rows["importance"].astype(float).round(4)  # float32 0.9**4 reads 0.6561, not 0.6560999751
-        sns.scatterplot(data=rows, x="inverse_density", y="dimensionality", hue="importance",
-                        hue_norm=importance_norm(rows["importance"]),
-                        palette="viridis", s=10, alpha=0.6, ax=ax, linewidth=0)
+        norm, viridis = importance_norm(rows["importance"]), matplotlib.colormaps["viridis"]
+        ax.scatter(rows["inverse_density"], rows["dimensionality"], c=viridis(norm(rows["importance"].to_numpy())),
+                   s=10, alpha=0.6, linewidths=0)
+        for value in pick(sorted(rows["importance"].unique()), 6):  # legend: at most 6 importances, ends included
+            ax.scatter([], [], color=viridis(norm(value)), s=10, label=f"{value:g}")
         means = cells.groupby("density")["dims_per_feature"].mean()
         ax.plot(1 / means.index, means.to_numpy(), color="black", lw=1.2, label=f"dims per feature ({RULE_LABELS[config.rule]})")
         reference_lines(ax)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gzip
 import html
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +65,32 @@ PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 def _float32(values) -> str:
     """Base64 of little-endian float32 values (a third of the size of JSON text); report.js decodes it."""
     return base64.b64encode(np.asarray(values, "<f4").tobytes()).decode("ascii")
+
+
+def plotly_packed() -> str:
+    """plotly.js gzipped and base64'd (4.8 MB -> 2.0 MB), packed once per plotly version and machine (the user's cache
+    dir); the page unpacks it with the browser's DecompressionStream before report.js draws."""
+    import plotly
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tms-sweep"
+    cache = cache / f"plotly-{plotly.__version__}.js.gz.b64"
+    if cache.exists():
+        return cache.read_text(encoding="ascii")
+    import plotly.offline
+
+    packed = base64.b64encode(gzip.compress(plotly.offline.get_plotlyjs().encode("utf-8"), 9, mtime=0)).decode("ascii")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(cache, lambda path: path.write_text(packed, encoding="ascii"))
+    except OSError:  # no cache: packed again next time
+        pass
+    return packed
+
+
+# runs plotly.js once unpacked; report.js draws when PLOTLY resolves
+UNPACK = ("const PLOTLY = new Response(new Blob([Uint8Array.from(atob('{packed}'), c => c.charCodeAt(0))]).stream()"
+          ".pipeThrough(new DecompressionStream('gzip'))).text().then(code => document.head.appendChild("
+          "Object.assign(document.createElement('script'), {{ text: code }})));")
 
 
 def _figure_json(fig) -> dict:
@@ -107,7 +135,7 @@ def run_facts(root: Path, table: pd.DataFrame) -> list[tuple[str, str]]:
     n_diverged = sum(len(ids) for ids in diverged.values())
     facts = [
         ("command", _overrides(root)),
-        ("directory", str(root.resolve())),
+        ("directory", f"{root.resolve().name} (the dir holding this report)"),
         ("grid", "; ".join(grid_size(group) for _, group in shape_groups(table))),
         ("jobs", f"{len(runs)} run dir(s), {sum(s['n_models'] for s in summaries.values()):,} models"),
         ("steps", ", ".join(f"{s:,}" for s in sorted(table["steps"].unique()))
@@ -177,8 +205,6 @@ figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { font-size
 
 def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
     """The report's HTML for a run or multirun dir whose figures (and phase tables) plot_run has written."""
-    import plotly.offline
-
     table = with_run(load(root))
     weights = load_weights(root)
     body, groups = [], []
@@ -218,7 +244,7 @@ def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
     report = {"phases": [p.replace("_", " ") for p in PHASES], "config": PLOT_CONFIG, "groups": groups}
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>Sweep report: {html.escape(root.resolve().name)}</title><style>{STYLE}</style>"
-            f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>\n" + "\n".join(body) +
+            f"<script>{UNPACK.format(packed=plotly_packed())}</script></head><body>\n" + "\n".join(body) +
             f"\n<script>const REPORT = {_script_json(report)};</script>\n<script>{SCRIPT.read_text()}</script>\n</body></html>\n")
 
 

@@ -1,4 +1,5 @@
-// The interactivity of report.html: analysis/report.py embeds this script after plotly.js and REPORT (the data).
+// The interactivity of report.html: analysis/report/page.py embeds this script after plotly.js (packed: PLOTLY)
+// and REPORT (the data).
 // REPORT.groups[g]: {n, m, weights: {W: flat (models, m, n), b: flat (models, n)} or null, seeds: [seed per model],
 //   (W and b arrive as base64 float32) phase: [{id, figure, cells: [{best, optimum, seeds: [[seed, phase code, loss, model], ...]}]}], dims: {id, figure} or null}
 "use strict";
@@ -87,22 +88,24 @@ function showCell(group, phase, point) {
   show(cell.best);
 }
 
-for (const group of REPORT.groups) {
-  for (const phase of group.phase) {
-    const div = document.getElementById(phase.id);
-    Plotly.newPlot(div, phase.figure.data, phase.figure.layout, REPORT.config)
-      .then(() => div.on("plotly_click", event => showCell(group, phase, event.points[0])));
-  }
-  if (group.dims) {
-    const div = document.getElementById(group.dims.id), side = document.getElementById(group.dims.id + "-side");
-    Plotly.newPlot(div, group.dims.figure.data, group.dims.figure.layout, REPORT.config).then(() => {
-      div.on("plotly_hover", event => {
-        const point = event.points[0];
-        if (!point.customdata) return;  // the aggregate lines
-        const model = side.querySelector(".model") || side.appendChild(Object.assign(document.createElement("div"), { className: "model" }));
-        drawModel(model, group, point.customdata[0],
-                  `seed ${point.customdata[1]}, density ${fmt(point.customdata[2])}: dims per feature ${fmt(point.y)}`);
+PLOTLY.then(() => {  // plotly.js unpacked and run (report/page.py UNPACK)
+  for (const group of REPORT.groups) {
+    for (const phase of group.phase) {
+      const div = document.getElementById(phase.id);
+      Plotly.newPlot(div, phase.figure.data, phase.figure.layout, REPORT.config)
+        .then(() => div.on("plotly_click", event => showCell(group, phase, event.points[0])));
+    }
+    if (group.dims) {
+      const div = document.getElementById(group.dims.id), side = document.getElementById(group.dims.id + "-side");
+      Plotly.newPlot(div, group.dims.figure.data, group.dims.figure.layout, REPORT.config).then(() => {
+        div.on("plotly_hover", event => {
+          const point = event.points[0];
+          if (!point.customdata) return;  // the aggregate lines
+          const model = side.querySelector(".model") || side.appendChild(Object.assign(document.createElement("div"), { className: "model" }));
+          drawModel(model, group, point.customdata[0],
+                    `seed ${point.customdata[1]}, density ${fmt(point.customdata[2])}: dims per feature ${fmt(point.y)}`);
+        });
       });
-    });
+    }
   }
-}
+});

@@ -166,7 +166,7 @@ class FusedSweeper(Sweeper):
         Each group's config is composed and validated here, so a bad value stops the sweep with
         `config error: ...` (exit 2) before anything is launched or written.
         """
-        from sweep import memory
+        from sweep import memory, timing
         from sweep.config import ConfigError
         from sweep.grid import build_grid
         from sweep.run import validate
@@ -195,7 +195,8 @@ class FusedSweeper(Sweeper):
             for chunk, (start, stop) in enumerate(grid.chunk_bounds(n_chunks)):
                 job = group_list + ([f"exec.chunk={chunk}", f"exec.n_chunks={n_chunks}"] if n_chunks > 1 else [])
                 group.jobs.append({"num": len(jobs), "chunk": chunk, "n_chunks": n_chunks, "n_models": stop - start,
-                                   "bytes": (stop - start) * per_model})
+                                   "bytes": (stop - start) * per_model, "steps": config.steps,
+                                   "work_per_step": timing.work_per_step(config, stop - start)})
                 jobs.append(job)
             groups.append(group)
         summary = {
@@ -217,10 +218,7 @@ class FusedSweeper(Sweeper):
         plan, jobs = self.plan(arguments)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         if self.print_only:
-            done = sum((sweep_dir / str(num) / "summary.json").exists() for num in range(len(jobs)))
-            print(format_plan(plan))
-            print(f"sweep dir {sweep_dir}: {done} of {len(jobs)} job(s) complete (reused, not retrained)"
-                  + ("; the rest train or resume from their checkpoints" if done < len(jobs) else ""))
+            print(format_plan(plan, job_states(plan, sweep_dir), sweep_dir))
             return []
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -241,17 +239,47 @@ class FusedSweeper(Sweeper):
         return [results]
 
 
-def format_plan(plan: dict) -> str:
-    """The plan as text (exec.dry_run=true): totals, then per group its jobs with their memory estimates."""
+def job_states(plan: dict, sweep_dir: Path) -> dict[int, tuple[str, int]]:
+    """{job: (what its dir holds, steps left to train)}: complete (reused), a checkpoint (resumed) or nothing."""
+    from sweep.checkpoint import CHECKPOINT, saved_step
+
+    states = {}
+    for job in (job for group in plan["plan"] for job in group["jobs"]):
+        job_dir = sweep_dir / str(job["num"])
+        step = saved_step(job_dir / CHECKPOINT) or 0
+        states[job["num"]] = (("complete: reused", 0) if (job_dir / "summary.json").exists() else
+                              (f"checkpoint at step {step:,}: resumes", job["steps"] - step) if step else
+                              ("trains", job["steps"]))
+    return states
+
+
+def format_plan(plan: dict, states: dict[int, tuple[str, int]], sweep_dir: Path) -> str:
+    """The plan as text (exec.dry_run=true): totals, then per group its jobs with their memory estimates, what each
+    job's dir holds and its time; then the sweep dir and the time of the jobs left (sweep/timing.py)."""
+    from sweep import timing
+
     cache = f"{plan['cache_bytes'] / 2**20:,.0f} MB" if plan["cache_bytes"] else "none"
     lines = [(f"dry run: {plan['points']:,} points -> {plan['models']:,} models in {plan['groups']} group(s), "
               f"{plan['jobs']} job(s) = {plan['compiled_programs']} compiled program(s); nothing compiled or written"),
              f"memory budget per job {plan['memory_budget_bytes'] / 2**30:,.3g} GB, CPU cache target {cache}"]
+    estimates = {}
     for i, group in enumerate(plan["plan"]):
         lines.append(f"group {i}: {' '.join(group['overrides'])}")
         lines.append(f"  {group['n_models']:,} models, {group['bytes_per_model'] / 2**10:,.1f} kB each, "
                      f"{group['block_size']} per data stream, at most {group['models_per_chunk']:,} per job")
         for job in group["jobs"]:
+            state, left = states[job["num"]]
+            if left:
+                estimates[job["num"]] = timing.estimate(job["work_per_step"], left)
+            time = f", ~{timing.duration(estimates[job['num']][0])}" if estimates.get(job["num"]) else ""
             lines.append(f"  job {job['num']}: chunk {job['chunk'] + 1}/{job['n_chunks']}, {job['n_models']:,} models, "
-                         f"~{job['bytes'] / 2**20:,.1f} MB")
+                         f"~{job['bytes'] / 2**20:,.1f} MB, {state}{time}")
+    lines.append(f"sweep dir {sweep_dir}: {plan['jobs'] - len(estimates)} of {plan['jobs']} job(s) complete (reused, "
+                 "not retrained)")
+    if estimates and None in estimates.values():
+        lines.append(timing.said(None))
+    elif estimates:
+        lines.append(f"the other {len(estimates)} job(s), one after another: about "
+                     f"{timing.duration(sum(seconds for seconds, _ in estimates.values()))} (each "
+                     f"scaled from this machine's recorded run nearest in work per step, {timing.rates_path()}; rough)")
     return "\n".join(lines)

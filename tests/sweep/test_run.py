@@ -1,8 +1,10 @@
 """sweep.run as a user drives it from a shell (issue 24): Ctrl-C, resume."""
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,12 +117,24 @@ def test_a_comment_or_docstring_edit_keeps_a_complete_run_a_code_edit_does_not(t
     assert refused.returncode == 2 and "made by other code" in refused.stderr, refused.stderr  # (so the copy is used)
 
 
-def test_a_multirun_dry_run_shows_the_sweep_dir_and_what_is_reused(tmp_path):
+def test_a_multirun_dry_run_shows_the_sweep_dir_what_is_reused_and_how_long_the_rest_takes(tmp_path, monkeypatch):
+    """The time estimate comes from this machine's recorded runs (sweep/timing.py): none before the first run."""
+    from sweep import timing
     from tests.conftest import run_cli
 
-    args = ["-m", "seed=0,1", "steps=10", "exec.progress=false", "exec.plots=false"]
-    dry = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path)
+    compile_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tms-sweep" / "jax"
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "JAX_COMPILATION_CACHE_DIR": str(compile_cache)}
+    args = ["-m", "seed=0,1", "steps=300", "exec.progress=false", "exec.plots=false"]
+    dry = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path, env_extra=env)
     assert dry.returncode == 0 and "sweep dir outputs/multirun/" in dry.stdout and "0 of 1 job(s) complete" in dry.stdout
-    assert run_cli(args, cwd=tmp_path).returncode == 0
-    dry = run_cli([*args, "exec.dry_run=true"], cwd=tmp_path)
-    assert "1 of 1 job(s) complete (reused, not retrained)" in dry.stdout, dry.stdout
+    assert "no time estimate: no run recorded on this machine yet" in dry.stdout, dry.stdout
+    assert run_cli([*args, "hydra.sweep.dir=sweep"], cwd=tmp_path, env_extra=env).returncode == 0
+    dry = run_cli([*args, "model.n_hidden=2,3", "exec.dry_run=true", "hydra.sweep.dir=sweep"], cwd=tmp_path, env_extra=env)
+    jobs = [line.strip() for line in dry.stdout.splitlines() if line.strip().startswith("job ")]
+    assert jobs[0].endswith(", complete: reused") and "1 of 2 job(s) complete (reused, not retrained)" in dry.stdout
+    monkeypatch.setenv("XDG_CACHE_HOME", env["XDG_CACHE_HOME"])
+    (recorded,) = timing.recorded()  # the one run: 6 models (the default n=5, m=2) x 2 seeds, batch 1024
+    assert recorded["work_per_step"] == 12 * 1024 * 5 * 2 and recorded["steps"] == 300
+    seconds, _ = timing.estimate(12 * 1024 * 5 * 3, 300)  # the m=3 job, scaled from that run
+    assert seconds > recorded["compile_seconds"] and jobs[1].endswith(f", trains, ~{timing.duration(seconds)}"), jobs
+    assert f"the other 1 job(s), one after another: about {timing.duration(seconds)}" in dry.stdout

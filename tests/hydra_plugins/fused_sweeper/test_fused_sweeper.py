@@ -168,7 +168,7 @@ def test_dry_run_prints_the_plan_and_compiles_and_writes_nothing(tmp_path):
     assert lines[0].endswith("compiled program(s); nothing compiled or written")
     assert [line.split(":")[0] for line in lines if line.startswith("group")] == ["group 0", "group 1"]
     jobs = [line for line in lines if line.strip().startswith("job ")]
-    assert len(jobs) == int(lines[0].split(" job(s)")[0].rsplit(" ", 1)[1]) and all(j.endswith(" MB") for j in jobs)
+    assert len(jobs) == int(lines[0].split(" job(s)")[0].rsplit(" ", 1)[1]) and all(" MB, trains" in j for j in jobs)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -213,3 +213,15 @@ def test_sweeper_nulls_only_a_density_key_that_is_set():
     assert plan("sparsity=0.5")[0] == [["sparsity=0.5", "density=null"]]  # a plain value sets the density too
     assert plan("density=0.5", "seed=0,1")[0] == [["density=0.5", "seed=[0,1]", "sparsity=null"]]
     assert plan("sparsity=0.5", "density=null")[0] == [["sparsity=0.5", "density=null"]]
+
+
+def test_a_dry_run_says_what_each_job_dir_holds(tmp_path):
+    from hydra_plugins.fused_sweeper.fused_sweeper import job_states
+
+    plan = {"plan": [{"jobs": [{"num": 0, "steps": 100}, {"num": 1, "steps": 100}, {"num": 2, "steps": 100}]}]}
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "summary.json").write_text("{}")
+    (tmp_path / "1").mkdir()
+    np.savez(tmp_path / "1" / "checkpoint.npz", next_step=40)
+    assert job_states(plan, tmp_path) == {0: ("complete: reused", 0), 1: ("checkpoint at step 40: resumes", 60),
+                                          2: ("trains", 100)}
