@@ -35,7 +35,7 @@ from sweep.metrics import dimensionality
 
 # The paper's learning-dynamics claim (jumps between D_i levels, the loss dropping at them): a FAIL is a finding
 PRESETS = (Preset("dynamics", ("dynamics",), findings=True),)
-SOURCE = f"{PAPER}, section 'Learning dynamics'"
+SOURCE = f"{PAPER}, section 'Superposition and Learning Dynamics' > 'Phenomenon 1: Discrete \"Energy Level\" Jumps'"
 LEVELS = (0.0, 0.5, 1.0)
 LEVEL_TOL = 0.05  # at a level: |D_i - level| <= this
 WINDOW = 4  # a jump happens within steps [t / WINDOW, t]
@@ -152,18 +152,22 @@ def loss_drops(run: Run) -> Verdict:
 
 CLAIMS = (
     Claim(f"a seed ends in digons (each D_i within {LEVEL_TOL} of 0 or 1/2, the features at 1/2 in antipodal "
-          f"pairs, cosine < {ANTIPODAL})", "\"one model where all the features converge into digons\"", SOURCE,
+          f"pairs, cosine < {ANTIPODAL})", "\"Let's pick one model where all the features converge into digons and observe.\"",
+          SOURCE,
           f"within {LEVEL_TOL} of a level (training noise); antipodal: cosine < {ANTIPODAL}; the paper picks one model, "
           "so one seed suffices (the count is printed)", end_in_digons),
     Claim(f"D_i jumps: in every digon seed at least {JUMP_SHARE:.0%} of the features that end represented change D_i by "
           f">= {JUMP} within a factor {WINDOW} of steps",
-          "paraphrase: D_i jumps between levels (\"energy levels\", the paper's phrase as docs/experiments/dynamics.md "
-          "quotes it)", SOURCE,
+          "\"the learning dynamics of toy models with large numbers of features appear to be dominated by 'energy level "
+          "jumps' where features jump between different feature dimensionalities\" ... \"Note how the dimensionality of "
+          "some features 'jump' between different values and swap places.\"", SOURCE,
           f"a change >= {JUMP} within a factor {WINDOW} of steps (0.6 decades); features ending at 0 have no level to "
           f"jump to; {JUMP_SHARE:.0%}: most, allowing a quarter to cross more slowly", features_jump),
     Claim(f"the loss drops at the jumps: the jumps' windows take a median >= {DROP_AT_JUMPS:.0%} of the loss still to "
           f"lose (L - L_final), the quiet windows (every D_i within {QUIET}) <= {DROP_WHEN_QUIET:.0%}",
-          "paraphrase: the loss curve drops where the features jump, and is flat between", SOURCE,
+          "\"As this happens, the loss curve also undergoes a sudden drop (a very small one at the first jump, and a larger "
+          "one at the second jump).\" (that it is flat between the jumps is ours: a sudden drop, read against the quiet "
+          "windows)", SOURCE,
           f">= {DROP_AT_JUMPS:.0%} at the jumps against <= {DROP_WHEN_QUIET:.0%} when quiet; windows with less than "
           f"{LEFT:.0%} of the total still to lose are not read (noise over noise)", loss_drops),
 )
