@@ -48,8 +48,10 @@ def all_claims():
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: python -m tools.quotes PAPER.md [BLOG.md ...]", file=sys.stderr)
+    absent = [p for p in argv if not Path(p).is_file()]
+    if not argv or absent:
+        print(f"tools.quotes: give the sources' text files (usage: python -m tools.quotes PAPER.md [BLOG.md ...])"
+              f"{'; not a file: ' + ', '.join(absent) if absent else ''}", file=sys.stderr)
         return 2
     problems = missing(all_claims(), [Path(p).read_text() for p in argv])
     print("\n".join(problems) or "every quote and heading found")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from analysis.experiments.claims import Claim
-from tools.quotes import fragments, missing, normal
+from tools.quotes import fragments, main, missing, normal
 
 TEXT = """# **Basic Results**
 
@@ -24,6 +24,12 @@ def test_emphasis_line_breaks_math_and_inner_quotes_do_not_matter():
     assert normal('x **y**\n z "w" $n=1;\\ m=2$') == "x y z 'w' n=1; m=2"
     assert missing([claim('"represents more features by having them not be orthogonal" ... "\'positive interference\'"'),
                     claim('"n=20; m=5;"')], [TEXT]) == []
+
+
+def test_no_text_or_a_missing_file_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main([]) == 2 and main([str(tmp_path / "absent.md")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and lines[1].endswith("not a file: " + str(tmp_path / "absent.md"))
 
 
 def test_a_word_changed_or_a_heading_not_in_the_text_is_reported():
