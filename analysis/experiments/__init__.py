@@ -5,8 +5,9 @@ Adding an experiment is four files:
 1. `analysis/experiments/NAME.py`, a copy of `_template.py` (or of `notebook.py`, the simplest real one), with
    - `PRESETS`: the preset(s) it reads (`Preset(name, gallery figures, findings)`); presets that share their claims
      share a module (basic/basic_large, phase_n2/phase_n3, geometry/notebook_geometry, notebook_intro/_sparsity);
-   - `CLAIMS`: the claims as data (claims.py: `Claim`): the line printed with the verdict, the sentence tested (quoted,
-     or marked "paraphrase:"), its source (the paper's section or the blog), the threshold and why, and the measure,
+   - `CLAIMS`: the claims as data (claims.py: `Claim`): the line printed with the verdict, the sentence tested (the
+     source's exact words in quotes, checked by `python -m tools.quotes`; or "ours:" and why, where the source says no
+     such thing), its source (the paper's section headings or the blog's), the threshold and why, and the measure,
      a function of the `Run` (analysis/run.py: the table, weights, history and snapshots, read once; the lowest-loss
      seed of each cell, `run.best`, picked once);
    - `check(run)`: the facts (`evaluate(CLAIMS, run)` unless the experiment votes over seeds, as blog.py does);

@@ -11,7 +11,7 @@ from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset,
 from analysis.run import Run
 
 PRESETS = (Preset("NAME", ("weights",)),)  # conf/experiment/NAME.yaml; the generic figures copied to the gallery
-SOURCE = f"{PAPER}, section '...'"
+SOURCE = f"{PAPER}, section 'Section' > 'Subsection'"  # the headings as the paper prints them
 THRESHOLD = 0.9  # fixed before the full-size run: say why this value
 
 
@@ -23,7 +23,7 @@ def measure(run: Run) -> Verdict:
 
 CLAIMS = (
     Claim("dense, m={m}: about one dimension per feature",  # printed with PASS/FAIL and the measured value
-          "paraphrase: ...",  # or the source's sentence in quotes
+          "\"...\"",  # the source's exact words (python -m tools.quotes finds them), or "ours: why we test it"
           SOURCE, f"> {THRESHOLD}: why this threshold", measure),
     CAPACITY,  # sum_i D_i <= m on every model, a check that costs nothing
 )

@@ -17,7 +17,7 @@ from analysis.figures.common import STYLE, save, title
 from analysis.run import Run
 
 PRESETS = (Preset("adversarial", ("adversarial",)),)  # a FAIL is unresolved, not a finding (docs page)
-SOURCE = f"{PAPER}, its section on adversarial vulnerability (title not checked against the paper's text)"
+SOURCE = f"{PAPER}, section 'Relationship to Adversarial Robustness'"
 INCREASE = 3.0  # the paper's ">3x"
 CORRELATION = 0.9  # Pearson r over densities: "tracks" read as a strong linear relation
 BASELINE = 0.1  # the dense model (no superposition) within 10% of the orthogonal model's vulnerability
@@ -61,13 +61,17 @@ def dense_baseline(run: Run) -> Verdict:
 
 CLAIMS = (
     Claim(f"relative vulnerability rises more than {INCREASE:g}x from the dense model as superposition forms",
-          "paraphrase: vulnerability sharply increases as superposition forms (by more than 3x)", SOURCE,
+          "\"We find that vulnerability to adversarial examples sharply increases as superposition forms (increasing by "
+          ">3x)\"", SOURCE,
           f"{INCREASE:g}x: the paper's figure", increase),
     Claim(f"relative vulnerability tracks features per dimension ||W||_F^2 / m (Pearson r > {CORRELATION:g})",
-          "paraphrase: vulnerability closely tracks the number of features per dimension", SOURCE,
+          "\"the level of vulnerability closely tracks the number of features per dimension (the reciprocal of feature "
+          "dimensionality)\" ... \"adversarial vulnerability is highly correlated with the number of features stored in "
+          "superposition per dimension\"", SOURCE,
           f"{CORRELATION:g}: a strong linear relation; the paper shows the two curves, not a coefficient", tracks),
     Claim(f"dense: no superposition, as vulnerable as the orthogonal model (within {BASELINE:.0%})",
-          "not the paper's: the baseline of the relative vulnerability is the model without superposition",
+          "ours: the paper divides by \"(L'_0-L_0)\", the vulnerability of a \"Non-Superposition Model\" it does not "
+          "describe further; this checks that the dense model is one",
           "this project (analysis/adversarial.py)", f"{BASELINE:.0%}: dense models store m orthogonal features, so "
           "only the attack's sampling and training noise remain", dense_baseline),
     CAPACITY,

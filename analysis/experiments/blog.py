@@ -54,7 +54,12 @@ DATA = {"normal": "N(0,1) data, the blog's", "uniform": "U[0,1] data, the paper'
 SHORT = {"normal": "N(0,1) data", "uniform": "U[0,1] data"}
 MODELS = (("linear", 0.0), ("relu", 0.5), ("relu", 0.9))  # the blog's three models
 REPRESENTED = "represented: ||W_i|| > 0.5, the project's cut (trained norms are near 0 or about 1)"
-ALL = "\"all features are represented\""
+# The blog's headings (its sections) and its words for "all features are represented", at S=0.5 and at S=0.9
+LINEAR, HELLO, BIAS = "Conclusions to draw", "Hello Superposition!", "Understanding the role of the bias vector"
+RELU = "Understanding the role of Relu"
+ALL = {0.5: "\"Just printing our weights out, shows that all features are represented by weights of magnitude in almost the "
+            "same degree of order. Meaning that our model is learning to represent all features!\"",
+       0.9: "\"with a sparsity factor of 0.9, all features are represented in unique directions\""}
 BLOG_SENSE = (f"the blog's sense: ||W_i|| >= {BLOG_REPRESENTED:g} ('not near 0'); the blog prints norms 1.02, 1.01, 0.23, "
               "0.18, 0.13 (S=0.5) and calls all five represented, so its cut lies below 0.13")
 PAPER_SENSE = (f"the paper's sense: ||W_i|| near 1, {REPRESENTED}; the paper reads ||W_i|| ~ 1 as represented and "
@@ -63,52 +68,69 @@ PAPER_SENSE = (f"the paper's sense: ||W_i|| near 1, {REPRESENTED}; the paper rea
 
 def _represented(sparsity: float) -> tuple[Claim, Claim]:
     """The blog's "all features are represented" at one sparsity, in both meanings of "represented"."""
-    return (_claim("relu", sparsity, "all 5 features represented, the blog's sense (every norm >= 0.1)", ALL,
-                   BLOG_SENSE, all_present),
-            _claim("relu", sparsity, "all 5 features represented, the paper's sense (every norm > 0.5, near 1)", ALL,
-                   PAPER_SENSE, all_represented))
+    where = HELLO if sparsity == 0.5 else "Train a model with high sparsity and non-linearity"
+    return (_claim("relu", sparsity, "all 5 features represented, the blog's sense (every norm >= 0.1)", ALL[sparsity],
+                   BLOG_SENSE, all_present, where),
+            _claim("relu", sparsity, "all 5 features represented, the paper's sense (every norm > 0.5, near 1)",
+                   ALL[sparsity], PAPER_SENSE, all_represented, where))
 
 
-def _claim(kind, sparsity, says, quote, threshold, test) -> Claim:
-    """A claim about the blog's (kind, sparsity) model; `test` (blog_measures.py) reads one seed's weights."""
-    return Claim("{kind} S={sparsity:g}: " + says, quote, BLOG, threshold, test, {"kind": kind, "sparsity": sparsity})
+def _claim(kind, sparsity, says, quote, threshold, test, where) -> Claim:
+    """A claim about the blog's (kind, sparsity) model, quoted from its section `where`; `test` (blog_measures.py) reads
+    one seed's weights."""
+    return Claim("{kind} S={sparsity:g}: " + says, quote, f"{BLOG}, section '{where}'", threshold, test,
+                 {"kind": kind, "sparsity": sparsity})
 
 
 CLAIMS = (
     _claim("linear", 0.0, "features 0 and 1 orthogonal (90 +- 10 deg), norms > 0.5",
-           "paraphrase: the first two features are orthogonal", f"90 +- {ORTHOGONAL_DEG:g} deg; {REPRESENTED}", pca_pair),
-    _claim("linear", 0.0, "features 2-4 have norm near 0 (< 0.1)", "paraphrase: the rest have norm near 0",
-           f"'near 0': < {NEAR_ZERO:g}, a fifth of the represented cut", rest_near_zero),
-    _claim("linear", 0.0, "'very similar to PCA': W^T W within 0.1 of diag(1,1,0,0,0)", "\"very similar to PCA\"",
-           f"PCA of the top two features is W^T W = diag(1,1,0,0,0); within {NEAR_ZERO:g} ('near 0')", like_pca),
-    _claim("linear", 0.0, "bias near 0 (|b_i| < 0.1)", "paraphrase: the bias is near 0", f"< {NEAR_ZERO:g}", bias_near_zero),
-    _claim("linear", 0.0, "interference near 0 (|score| < 0.1)", "paraphrase: the interference is near 0",
-           f"< {NEAR_ZERO:g}", interference_near_zero),
+           "\"Our plot of weights shows that the first two weights seem to be orthogonal to each other\"",
+           f"90 +- {ORTHOGONAL_DEG:g} deg; {REPRESENTED}", pca_pair, LINEAR),
+    _claim("linear", 0.0, "features 2-4 have norm near 0 (< 0.1)",
+           "\"The low weight magnitudes indicate that features after the 2nd one are barely represented.\"",
+           f"'near 0': < {NEAR_ZERO:g}, a fifth of the represented cut", rest_near_zero, LINEAR),
+    _claim("linear", 0.0, "'very similar to PCA': W^T W within 0.1 of diag(1,1,0,0,0)",
+           "\"In fact our results are very simiar to what would happen if we ran PCA on the same data, where we've learned "
+           "the first two principal components.\"",
+           f"PCA of the top two features is W^T W = diag(1,1,0,0,0); within {NEAR_ZERO:g} ('near 0')", like_pca, LINEAR),
+    _claim("linear", 0.0, "bias near 0 (|b_i| < 0.1)", "\"The bias and interference heatmaps are almost 0 for all values\"",
+           f"< {NEAR_ZERO:g}", bias_near_zero, LINEAR),
+    _claim("linear", 0.0, "interference near 0 (|score| < 0.1)",
+           "\"The bias and interference heatmaps are almost 0 for all values\"", f"< {NEAR_ZERO:g}",
+           interference_near_zero, LINEAR),
     *_represented(0.5),
-    _claim("relu", 0.5, "norms ranked by importance (no rise > 0.02)", "paraphrase: the norms are ranked by importance",
-           f"no norm above the previous feature's by more than {RANK_TOLERANCE:g} (training noise)", ranked_by_importance),
+    _claim("relu", 0.5, "norms ranked by importance (no rise > 0.02)",
+           "\"Similar to the linear model the ranked order of the L2 norm of the weights follows the feature importances.\"",
+           f"no norm above the previous feature's by more than {RANK_TOLERANCE:g} (training noise)", ranked_by_importance,
+           HELLO),
     _claim("relu", 0.5, "in 2 directions: 3 features on one line, 2 on the orthogonal one (norm > 0.1; 15 deg)",
-           "paraphrase: just 2 directions, three features on one line and two on the orthogonal one",
+           "\"despite having 5 features we still have just 2 directions.\" ... \"We have two features represented on the "
+           "diagonal going from bottom-left to top-right and three features in the orthogonal direction.\"",
            f"features with norm > {NEAR_ZERO:g} within {SAME_LINE_DEG:g} deg of a line; lines 90 +- {ORTHOGONAL_DEG:g} deg",
-           two_orthogonal_lines),
+           two_orthogonal_lines, HELLO),
     _claim("relu", 0.5, "bias cancels positive interference: b_i < 0 wherever score > 0.05 (represented features)",
-           "paraphrase: the bias cancels positive interference (b < 0 where the score > 0)",
-           f"'positive': score > {POSITIVE:g}, above training noise; on represented features",
-           bias_cancels_positive_interference),
+           "\"Adding a negative bias term helps with the model learning to offset any possible positive interference!\" "
+           "... \"the learned bias B_0 is a negative value and the interference for feature X_0 is a positive value that "
+           "can be cancelled out by the negative bias term\"",
+           f"'positive': score > {POSITIVE:g}, above training noise; on represented features (the blog shows feature 0; "
+           "every feature with a positive score is ours)", bias_cancels_positive_interference, BIAS),
     *_represented(0.9),
     _claim("relu", 0.9, "in unique directions: 5 features with norm > 0.1, every pair >= 20 deg apart",
-           "paraphrase: the features lie in unique directions", f"every pair >= {UNIQUE_DEG:g} deg apart", unique_directions),
+           "\"all features are represented in unique directions\"", f"every pair >= {UNIQUE_DEG:g} deg apart",
+           unique_directions, RELU),
     _claim("relu", 0.9, "less orthogonal: mean |cos| of represented pairs above the S=0.5 median",
-           "paraphrase: the features are less orthogonal than at S=0.5", "above the median over the S=0.5 seeds",
-           less_orthogonal),
+           "\"We also see that our features are getting less orthogonal.\"", "above the median over the S=0.5 seeds",
+           less_orthogonal, RELU),
     _claim("relu", 0.9, "interference is negative: feature 2 against features 0 and 1 (W_2.W_0 < 0, W_2.W_1 < 0)",
-           "\"ReLU discards negative interference\" (its first half); paraphrase: the blog reads it off feature 2 "
-           "against features 0 and 1 and says to ignore the small positive rest (issue 22)",
+           "\"Let's focus on feature 2 (green) in particular. We see that it has a notable negative interference with both "
+           "feature 0 and feature 1.\" ... \"We'll ignore the small positive interference with features 3 and 4\"",
            "the sign of the two dot products the blog names; the other scores are printed, not tested",
-           negative_interference),
+           negative_interference, RELU),
     _claim("relu", 0.9, "the ReLU discards it: zeroes >= 90% of the squared pre-activation of features that are off",
-           "\"ReLU discards negative interference\" (its second half)",
-           f">= {DISCARDS:.0%} of the squared pre-activation of the features that are off, on 8,192 samples", relu_discards),
+           "\"since the Relu operation zeros out all negative values, all negative interferences are ignored while "
+           "recovering the original feature!\"",
+           f">= {DISCARDS:.0%} of the squared pre-activation of the features that are off, on 8,192 samples", relu_discards,
+           RELU),
 )
 
 

@@ -1,10 +1,12 @@
 """The parts every experiment module is made of (analysis/experiments/__init__.py): its presets, its claims as data,
 and the facts a check prints.
 
-A `Claim` says what it tests and how: the sentence it tests (`quote`: the source's words in quotes, or a paraphrase
-marked "paraphrase:"), where that sentence is (`source`: the paper's section or the blog), the line printed with the
-verdict (`says`, a format string), the threshold and why (`threshold`), and the `measure` that reads a `Run` and
-returns a `Verdict` (or None where the run has nothing the claim applies to). `evaluate` turns claims into `Fact`s,
+A `Claim` says what it tests and how: the sentence it tests (`quote`: the source's exact words in double quotes, a
+clause cut with " ... "; or, where no sentence of the source says what the check tests, "ours:" and why we test it),
+where that sentence is (`source`: the paper's section headings, 'Section' > 'Subsection', or the blog's), the line
+printed with the verdict (`says`, a format string), the threshold and why (`threshold`), and the `measure` that reads a
+`Run` and returns a `Verdict` (or None where the run has nothing the claim applies to). `python -m tools.quotes` checks
+every quoted fragment against the source's text. `evaluate` turns claims into `Fact`s,
 what `python -m analysis.paper` prints and records.
 """
 from __future__ import annotations
@@ -18,7 +20,9 @@ from analysis.run import Run
 from sweep.metrics import dimensionality_sum
 
 PAPER = "Elhage et al. 2022, Toy Models of Superposition"
-BLOG = "Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? (as summarised in issue 10)"
+BLOG = ("Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? "
+        "(pramodith.github.io/posts/2024-11-30-superposition)")
+OURS = "ours:"  # a claim this project adds: no sentence of the source says it
 FORMATS = ("png", "svg")
 
 
@@ -49,11 +53,15 @@ class Verdict:
 @dataclass(frozen=True)
 class Claim:
     says: str  # printed with the verdict; {names} come from `args` and the verdict's fields
-    quote: str  # "the source's sentence", or "paraphrase: ..." where no quote was taken
-    source: str  # PAPER or BLOG, with the section
+    quote: str  # "the source's exact words", or "ours: why we test it" where the source says no such thing
+    source: str  # PAPER or BLOG, with the section headings
     threshold: str  # the threshold and why it is that
     measure: Callable[..., Verdict | list[Verdict] | None]  # (run, **args) -> a Verdict, one per cell, or None
     args: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.quote.startswith(('"', OURS)):
+            raise ValueError(f"a claim quotes its source (\"...\") or says it is ours ({OURS!r}): {self.quote!r}")
 
 
 def evaluate(claims, run: Run) -> list[Fact]:
@@ -78,6 +86,7 @@ def capacity(run: Run) -> Verdict:
 
 CAPACITY = Claim(
     "every trained model: sum_i D_i <= m (capacity, Scherlis et al. 2022; 1e-9)",
-    "paraphrase: the feature dimensionalities of a model sum to at most its m hidden dimensions",
+    "ours: a theorem, not the paper's observation: the feature capacities (the paper's D_i) of a model sum to at most "
+    "its m hidden dimensions (Scherlis et al. 2022); a guard on every D_i the checks read",
     "Scherlis et al. 2022, Polysemanticity and Capacity in Neural Networks (the bound the paper's D_i obey)",
     "1e-9: a theorem, so only float64 rounding may exceed it", capacity)

@@ -19,7 +19,7 @@ from analysis.run import Run
 from sweep.metrics import IN_NEURON
 
 PRESETS = (Preset("computation_demo", ("neurons",)),)
-SOURCE = f"{PAPER}, section 'Computation in superposition'"
+SOURCE = f"{PAPER}, section 'Computation in Superposition' > 'Basic Results'"
 NEAR_ZERO = 0.1  # every other rescaled weight |W1_jk| of a pair's neuron is below this ("near zero")
 DEMO_LOSS = 0.01  # the loss is below this fraction of the best constant output's (it computes |x|)
 
@@ -58,11 +58,12 @@ def computes_abs(run: Run) -> list[Verdict]:
 CLAIMS = (
     Claim("1-S={density:g}: each feature has a ReLU(x) and a ReLU(-x) neuron (in exactly two monosemantic neurons of "
           f"opposite W1 sign), every other rescaled |W1_jk| of them < {NEAR_ZERO:g}",
-          "paraphrase: with dense features the model computes |x_i| = ReLU(x_i) + ReLU(-x_i), one neuron for each", SOURCE,
+          "\"For each input feature\" ... \"it constructs a 'positive side' neuron\" ... \"and a 'negative side' neuron\" "
+          "... \"It then adds these together to compute absolute value\"", SOURCE,
           f"in a neuron: rescaled |W1_ji| > {IN_NEURON:g}; every other weight of those neurons < {NEAR_ZERO:g} ('near zero')",
           pairs),
     Claim(f"1-S={{density:g}}: it computes |x| (loss < {DEMO_LOSS:.0%} of the best constant output's)",
-          "paraphrase: the model computes the absolute value", SOURCE,
+          "\"performs absolute value exactly as one might expect\"", SOURCE,
           f"< {DEMO_LOSS:.0%} of the loss of the best constant output E|x|: the constant is what a model that computes "
           "nothing reaches", computes_abs),
     CAPACITY,

@@ -17,7 +17,7 @@ from analysis.geometry import angular_gaps, side_by_side, within_set_angles
 from analysis.run import Run
 
 PRESETS = (Preset("correlated", ("sets",)),)
-SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
+SOURCE = f"{PAPER}, section 'Correlated and Anticorrelated Features' > 'Organization of Correlated and Anticorrelated Features'"
 ORTHOGONAL_DEG = 15.0  # "orthogonal": 90 +- this
 ANTIPODAL_DEG = 20.0  # "antipodal": at least 180 - this apart
 GAP_DEG = 15.0  # a hexagon: every gap between neighbouring directions 60 +- this
@@ -62,16 +62,18 @@ def hexagon(run: Run) -> Verdict | None:
 
 CLAIMS = (
     Claim(f"2 correlated sets of 2 (n=4): all 4 represented, the features of each set orthogonal (90 +- {ORTHOGONAL_DEG:g} deg)",
-          "paraphrase: correlated features prefer to be orthogonal", SOURCE,
+          "\"Models prefer to represent correlated features in orthogonal dimensions.\" (2 sets of 2, n=4, m=2)", SOURCE,
           f"90 +- {ORTHOGONAL_DEG:g} deg, at every density of the preset (sparse enough that all 4 are represented)",
           pairs, {"correlation": "correlated", "shape": "orthogonal"}),
     Claim("2 anticorrelated sets of 2 (n=4): all 4 represented, the features of each set antipodal "
           f"(>= {180 - ANTIPODAL_DEG:g} deg)",
-          "paraphrase: anticorrelated features prefer to be antipodal", SOURCE,
+          "\"Models prefer to represent anticorrelated features in opposite directions.\" (2 sets of 2, n=4, m=2)", SOURCE,
           f"at least {180 - ANTIPODAL_DEG:g} deg apart, at every density of the preset", pairs,
           {"correlation": "anticorrelated", "shape": "antipodal"}),
     Claim(f"3 correlated sets of 2 (n=6): a hexagon (6 directions, gaps 60 +- {GAP_DEG:g} deg) with the features of each set "
-          "side by side", "paraphrase: three correlated pairs form a hexagon, each pair's features neighbours", SOURCE,
+          "side by side", "\"Models prefer to arrange correlated features side by side if they can't be orthogonal.\" "
+          "... \"(Note that models will not embed 6 independent features as a hexagon like this.)\" (3 sets of 2, n=6, "
+          "m=2)", SOURCE,
           f"6 directions, every gap 60 +- {GAP_DEG:g} deg, the two features of every set neighbours on the circle", hexagon),
     CAPACITY,
 )

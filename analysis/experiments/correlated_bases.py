@@ -8,7 +8,7 @@ from analysis.geometry import set_cosines
 from analysis.run import Run
 
 PRESETS = (Preset("correlated_bases", ("weights",)),)
-SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
+SOURCE = f"{PAPER}, section 'Correlated and Anticorrelated Features' > 'Local Almost-Orthogonal Bases'"
 LOCAL_BASIS_COS = 0.1  # a local orthogonal basis: every pair of a set within |cos| <= this
 
 
@@ -30,9 +30,11 @@ def local_bases(run: Run) -> Verdict:
 CLAIMS = (
     Claim("{sets} correlated sets of {k} (n={n}, m={m}): every feature represented, each set a local orthogonal basis "
           f"(within-set |cos| <= {LOCAL_BASIS_COS:g}), the sets superposed (across-set mean |cos| above within-set)",
-          "paraphrase: the model forms a local orthogonal basis for each set of correlated features and superposes the "
-          "sets", SOURCE, f"within-set |cos| <= {LOCAL_BASIS_COS:g} (orthogonal up to training noise), across-set mean above "
-          "within-set mean", local_bases),
+          "\"Within each set of correlated featuers, the model creates a local orthogonal basis, having each feature be "
+          "represented orthogonally.\" ... \"even though the model as a whole is in superposition, the correlated feature "
+          "sets considered in isolation are (nearly) orthogonal\"", SOURCE,
+          f"within-set |cos| <= {LOCAL_BASIS_COS:g} (orthogonal up to training noise), across-set mean above within-set mean",
+          local_bases),
     CAPACITY,
 )
 

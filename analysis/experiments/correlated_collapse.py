@@ -22,7 +22,13 @@ from analysis.rescore import precise_ties
 from analysis.run import Run
 
 PRESETS = (Preset("correlated_collapse", ("collapse", "restarts"), findings=True),)
-SOURCE = f"{PAPER}, section 'Superposition with correlated and anticorrelated features'"
+SOURCE = f"{PAPER}, section 'Correlated and Anticorrelated Features' > 'Collapsing of Correlated Features'"
+# The figure's labels, as the paper prints them, for each regime
+LABEL = {None: "Most PCA-like Solution Approximately 0.5 ≤ 1-S",
+         3: "All Sets of Features Collapsed Approximately 0.25 ≤ 1-S ≤ 0.5",
+         2: "Two Sets of Features Collapsed Approximately 0.15 ≤ 1-S ≤ 0.2",
+         1: "One Set of Features Collapsed Approximately 0.05 ≤ 1-S ≤ 0.15",
+         0: "No Features Collapsed Approximately 1-S ≤ 0.05"}
 # The paper's collapse regimes: (lowest density, highest density, collapsed pairs); None: "PCA-like".
 REGIMES = ((0.5, 1.0, None), (0.25, 0.5, 3), (0.15, 0.2, 2), (0.05, 0.15, 1), (0.0, 0.05, 0))
 WHAT = {3: "all 3 sets collapsed", 2: "two sets collapsed", 1: "one set collapsed",
@@ -89,8 +95,9 @@ def _says(low, high, expected) -> str:
 
 CLAIMS = (
     *(Claim(_says(low, high, expected),
-            "paraphrase: dense correlated features are learned as PCA would; as density falls, the pairs collapse onto "
-            f"their principal components ({'PCA-like' if expected is None else WHAT[expected]} here)", SOURCE,
+            f"\"{LABEL[expected]}\" (the figure's label) ... \"As we decrease sparsity, the features progressively "
+            "'collapse' into their principal components. In very dense regimes, the solution becomes equivalent to PCA.\"",
+            SOURCE,
             "the paper's approximate regime ends, each checked strictly inside; collapsed: within 20 deg, both norms > "
             f"0.25; PCA-like: max |W W^T - I| <= {PCA_TOLERANCE:g}", regime, {"low": low, "high": high, "expected": expected})
       for low, high, expected in REGIMES),

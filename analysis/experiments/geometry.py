@@ -26,7 +26,9 @@ from sweep.metrics import REPRESENTED_NORM, dimensionality
 
 PRESETS = (Preset("geometry", ("dims_per_feature", "dimensionality", "geometry_clusters", "geometry_graph")),
            Preset("notebook_geometry", ("dims_per_feature", "dimensionality", "geometry_clusters")))
-SOURCE = f"{PAPER}, section 'The Geometry of Superposition' (Feature Dimensionality)"
+SOURCE = f"{PAPER}, section 'The Geometry of Superposition' > 'Uniform Superposition'"
+DIMENSIONALITY = SOURCE + " > 'Feature Dimensionality'"
+STRUCTURES = SOURCE + " > 'Why These Geometric Structures?'"
 SUPERPOSED = 0.9  # a model is in superposition when D* < this (as the `dense` claim's threshold)
 PLATEAU_TOL = 0.05  # D* on the 1/2 plateau: within this of 1/2 ...
 PLATEAU_SPAN = 1.5  # ... at consecutive densities spanning at least this factor in 1/(1-S)
@@ -130,29 +132,37 @@ def sum_near_m(run: Run) -> Verdict:
 _POLY = ", ".join(f"{p} {f:.3g}" for f, p, *_ in POLYTOPES[1:])
 CLAIMS = (
     Claim("dense: about one dimension per feature (m features, orthogonal)",
-          "paraphrase: dense features get a dimension each (m / ||W||_F^2 = 1)", SOURCE,
+          "\"Unexpectedly, we find that the number of dimensions per feature is 'sticky' at 1 and 1/2.\" (1: the dense "
+          "end of the paper's curve)", SOURCE,
           "> 0.9: m unit features give exactly 1; below 0.9 the dense model already shares dimensions", dense),
     Claim("sparsest: well under half a dimension per feature (superposition)",
-          "paraphrase: dimensions per feature fall as features get sparser", SOURCE,
-          "under half the dense value: the paper's curve falls below its 1/2 plateau at the sparsest densities", sparsest),
+          "\"We've seen that superposition can allow a model to represent extra features, and that the number of extra "
+          "features increases as we increase sparsity.\"", f"{PAPER}, section 'The Geometry of Superposition'",
+          "under half the dense value: read off the paper's figure (its curve falls below the 1/2 plateau at the sparsest "
+          "densities), not its text", sparsest),
     Claim(f"D* sticks at 1/2: within {PLATEAU_TOL} of 1/2 at consecutive densities spanning a factor >= "
-          f"{PLATEAU_SPAN} in 1/(1-S)", "paraphrase: the dimensions-per-feature curve is 'sticky' at 1 and 1/2",
+          f"{PLATEAU_SPAN} in 1/(1-S)", "\"Surprisingly, we find that this graph is 'sticky' at 1 and 1/2.\" ... \"the model "
+          "preferentially uses them over a wide range of the sparsity regime\"",
           SOURCE, f"{PLATEAU_TOL}: a tenth of the 1/2 level; a factor {PLATEAU_SPAN}: more than one step of the "
           "24-density grid (1.35), so one point passing through 1/2 is not a plateau", plateau),
     Claim(f"D_i cluster: more than {MOST:.0%} of the represented features of the models in superposition (D* < "
           f"{SUPERPOSED}) lie within {NEAR} of 1, {_POLY} or 0",
-          "paraphrase: the feature dimensionalities cluster at 3/4 (tetrahedron), 2/3 (triangle), 1/2 (digon), "
-          "2/5 (pentagon), 3/8 (square antiprism) and 0", SOURCE,
+          "\"The feature dimensionalities cluster at certain fractions, so we draw lines for those.\" ... \"there are "
+          "distinct lines corresponding to dimensionality of:\" 3/4 (tetrahedron), 2/3 (triangle), 1/2 (antipodal pair), "
+          "2/5 (pentagon), 3/8 (square antiprism), and 0 (feature not learned) (the list as the article prints it; the "
+          "markdown text garbles 2/5 and 3/8)", DIMENSIONALITY,
           f"within {NEAR}: half the gap 2/5 - 3/8, so near at most one fraction; more than half: a cluster holds most "
           "points (analysis/tegum.py)", clustered),
     Claim(f"tegum factors are the polytopes: more than {MOST:.0%} of the represented features (models in "
           f"superposition) sit in components of the |W_i . W_j| > {EDGE} graph that are a digon, triangle, "
           "tetrahedron, pentagon, square antiprism (size and every D_i) or a dedicated feature",
-          "paraphrase: features connected by large |W_i . W_j| form separate tegum factors, each one of the polytopes",
-          SOURCE, f"edge > {EDGE}: below every dot product that holds a listed polytope together, above orthogonal "
-          "factors' 0 (analysis/tegum.py)", named),
+          "\"two subgraphs are disconnected if and only if they are in different tegum factors\" ... \"we should expect "
+          "their dimensionality to actually correspond to the underlying factor uniform polytopes\"", STRUCTURES,
+          f"edge > {EDGE}: below every dot product that holds a listed polytope together, above orthogonal factors' 0 "
+          "(analysis/tegum.py)", named),
     Claim(f"where the packing is efficient (>= {EFFICIENT:.0%} of represented features in named factors) "
-          f"sum_i D_i >= {FULL} m", "paraphrase: sum_i D_i is close to m where the features pack efficiently", SOURCE,
+          f"sum_i D_i >= {FULL} m", "\"Empirically, it seems that the dimensionality of all features add up to the number "
+          "of embedding dimensions when the features are 'packed efficiently' in some sense.\"", DIMENSIONALITY,
           f"{FULL} m: the tegum product of polytopes that fill every dimension gives exactly m", sum_near_m),
 )
 

@@ -19,7 +19,7 @@ from analysis.polygons import DIGONS, OTHER, PENTAGON, aligned, cyclic_gaps, sha
 from analysis.run import Run
 
 PRESETS = (Preset("nonuniform", ("nonuniform_solutions", "nonuniform_loss")),)
-SOURCE = f"{PAPER}, section 'Non-Uniform Superposition' (perturbing a single feature)"
+SOURCE = f"{PAPER}, section 'The Geometry of Superposition' > 'Non-Uniform Superposition' > 'Perturbing a Single Feature'"
 PAPER_CRITICAL = 0.4  # the paper's "~2.5x less than others"
 CRITICAL_BAND = (0.2, 0.8)  # a factor 2 either side of 0.4: the paper gives "~2.5x" and neither its grid nor restarts
 REGULAR = 5.0  # degrees from 72 and relative norm spread (%) a regular pentagon may show after 10,000 AdamW steps
@@ -129,24 +129,30 @@ def converged(run: Run) -> Verdict:
 
 CLAIMS = (
     Claim(f"r = 1: the best fit is a regular pentagon (every gap 72 deg, equal norms, within {REGULAR:g} deg / %)",
-          "paraphrase: with all features equally sparse the solution is a regular pentagon", SOURCE,
+          "\"In the uniform case, with importance I=1 and activation density 1-S=0.05, we get a regular pentagon.\"",
+          SOURCE,
           f"{REGULAR:g} deg and {REGULAR:g}%: the paper's solution is exactly regular; this leaves room for the noise "
           "of 10,000 sampled AdamW steps (measured: well under 1 deg and 1%)", regular),
     Claim("below a critical r the best fit is two digons dropping feature 0, above it a pentagon; critical r in "
           f"[{CRITICAL_BAND[0]:g}, {CRITICAL_BAND[1]:g}]",
-          "paraphrase: when the varied feature is ~2.5x sparser than the others the pentagon becomes two digons, the "
-          "varied feature dropped", SOURCE,
+          "\"When the sparsity of the varied point falls below a certain critical threshold (~2.5x less than others) the "
+          "pentagon solution changes to two digons.\" ... \"it collapses from a pentagon to a pair of digons with the "
+          "sparser point at zero\"", SOURCE,
           "a factor 2 around the paper's 0.4: it says only '~2.5x' and names neither its grid nor its restarts",
           switch),
     Claim("the two branches' losses cross at the critical r (a first-order phase change)",
-          "paraphrase: the pentagon and two-digon solutions both exist around the switch and their losses cross",
+          "\"The phase change corresponds to loss curves corresponding to the two different geometries crossing over.\"",
           SOURCE, "sign only: the lowest two-digon fit beats the lowest pentagon fit at every r below, loses above",
           crossing),
     Claim("the other features move towards a sparser feature 0 and away from a denser one",
-          "paraphrase: the other features repel from a denser feature and move towards a sparser one", SOURCE,
+          "\"If we make it denser, activating more frequently (yellow) the other features repel from it, giving it more "
+          "space. On the other hand, if we make it sparser, activating less frequently (blue) it takes less space and "
+          "other points push towards it\"", SOURCE,
           f"{MOVE:g} deg from 72 at the sparsest pentagon r and at r=10, beyond the regular pentagon's noise", repel),
     Claim(f"enough restarts: with half of them the best fit has the same geometry and a loss within {CONVERGED:g}",
-          "not the paper's: it warns clean results 'required fitting each model multiple times'", "this project",
+          "ours: the paper warns \"Getting clean results required fitting each model multiple times and taking the "
+          "solution with the lowest loss.\" and says how many fits it made nowhere; this checks the preset's suffice",
+          "this project (its restarts)",
           f"{CONVERGED:g}: above the spread inside one basin, below the 3% branch gaps next to the switch", converged),
     CAPACITY,
 )

@@ -6,7 +6,7 @@ from analysis.experiments.claims import FORMATS, PAPER, Claim, Preset, Verdict, 
 from analysis.run import Run
 
 PRESETS = (Preset("notebook_intro", ("geometry",)), Preset("notebook_sparsity", ("weights", "dims_per_feature")))
-SOURCE = f"{PAPER}, section 'Demonstrating Superposition' (the accompanying notebook's configs)"
+SOURCE = f"{PAPER}, section 'Demonstrating Superposition' > 'Basic Results' (the configs: the paper's notebook)"
 
 
 def _models(run: Run):
@@ -25,10 +25,12 @@ def more_when_sparse(run: Run) -> Verdict:
 
 CLAIMS = (
     Claim("dense: about one dimension per feature (no superposition)",
-          "paraphrase: dense features get a dimension each", SOURCE,
+          "\"The ReLU output model behaves the same on dense features (1-S=1.0)\" (as the linear model: \"the top-m most "
+          "important features\")", SOURCE,
           "> 0.9 of m / ||W||_F^2: m unit features give exactly 1", dense),
     Claim("sparsest: more than m={m} features represented",
-          "paraphrase: sparse features are superposed, more features than dimensions", SOURCE,
+          "\"as sparsity increases, we see superposition emerge. The model represents more features by having them not be "
+          "orthogonal to each other.\"", SOURCE,
           "more than m features with ||W_i|| > 0.5 (sweep/metrics.py: REPRESENTED_NORM)", more_when_sparse),
 )
 

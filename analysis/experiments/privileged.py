@@ -26,10 +26,14 @@ from sweep.metrics import IN_NEURON, neuron_features, superposition
 
 # Its regimes' ends are the paper's approximate claims, from 1000 seeds a density: a FAIL is a finding
 PRESETS = (Preset("privileged", ("privileged", "restarts"), findings=True),)
-SOURCE = f"{PAPER}, section 'Superposition in a privileged basis'"
-# The paper's regimes (1-S): (lowest, highest, what)
+SOURCE = f"{PAPER}, section 'Superposition in a Privileged Basis' > 'Visualizing Superposition in Terms of Neurons'"
+# Every regime the paper names (1-S): (lowest, highest, what); ends shared with a neighbour belong to the neighbour
 DEDICATED, EIGHT_POLY, PAIRS = "dedicated", "eight_poly", "pairs"
-REGIMES = ((0.5, 1.0, DEDICATED), (0.05, 0.08, EIGHT_POLY), (0.0, 0.04, PAIRS))
+THREE_IN_TWO, FIVE_IN_THREE, SIX_IN_FOUR = "three_in_two", "five_in_three", "six_in_four"
+REGIMES = ((0.5, 1.0, DEDICATED), (0.2, 0.5, THREE_IN_TWO), (0.15, 0.15, FIVE_IN_THREE), (0.12, 0.12, SIX_IN_FOUR),
+           (0.05, 0.08, EIGHT_POLY), (0.0, 0.04, PAIRS))
+# Neurons per regime: (monosemantic, polysemantic, features in neurons), as the paper counts them
+COUNTS = {THREE_IN_TWO: (3, 2, 6), FIVE_IN_THREE: (2, 3, 7), SIX_IN_FOUR: (1, 4, 7), EIGHT_POLY: (0, 5, 8)}
 # "In a neuron" has no threshold in the paper (it draws the weights): each verdict is also read at these, and printed
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 
@@ -39,7 +43,8 @@ def neuron_summary(W, threshold: float = IN_NEURON) -> dict:
     inside = neuron_features(W, threshold)  # (m, n) bool
     per_neuron = inside.sum(axis=1)
     per_feature = inside.sum(axis=0)
-    return {"per_neuron": per_neuron, "per_feature": per_feature, "represented": int((per_feature > 0).sum()),
+    alone = (per_feature > 0) & ((inside & (per_neuron == 1)[:, None]).sum(axis=0) == per_feature)  # only mono neurons
+    return {"per_neuron": per_neuron, "per_feature": per_feature, "represented": int((per_feature > 0).sum()), "alone": alone,
             "monosemantic": int((per_neuron == 1).sum()), "polysemantic": int((per_neuron >= 2).sum()),
             "dedicated": bool((per_neuron == 1).all() and (per_feature <= 1).all())}
 
@@ -52,8 +57,10 @@ def _describe(s: dict) -> str:
 def verdict(s: dict, what: str, m: int) -> bool:
     if what == DEDICATED:  # every neuron holds one feature, no feature spread: m features, each its own neuron
         return s["dedicated"] and s["represented"] == m
-    if what == EIGHT_POLY:
-        return s["represented"] == 8 and s["polysemantic"] == m
+    if what in COUNTS:  # e.g. "Six Features in Four Neurons": one monosemantic neuron, four polysemantic, 1 + 6 features
+        mono, poly, features = COUNTS[what]
+        top = bool(s["alone"][:3].all()) if what == THREE_IN_TWO else True  # "the three most important ... dedicated"
+        return (s["monosemantic"], s["polysemantic"], s["represented"]) == (mono, poly, features) and top
     return bool((s["per_feature"] == 2).all())  # PAIRS: every feature in exactly two neurons
 
 
@@ -61,7 +68,11 @@ def regime(run: Run, low: float, high: float, what: str) -> Verdict | None:
     """Every density of the run inside [low, high] (lowest-loss seed): the regime's `verdict`."""
     models = run.best.sort_values("density", ascending=False)
     m = int(run.setting("n_hidden"))
-    rows = models[(models["density"] >= low) & (models["density"] <= high)] if low > 0 else models[models["density"] <= high]
+    d = models["density"].to_numpy(np.float64)
+    on = np.isclose(d, low, rtol=1e-6) | np.isclose(d, high, rtol=1e-6)
+    rows = models[(d >= low) & (d <= high) | on if low > 0 else d <= high]
+    if what == THREE_IN_TWO:  # its upper end, 0.5, is the dedicated regime's lower end
+        rows = rows[~np.isclose(rows["density"].to_numpy(np.float64), high, rtol=1e-6)]
     if rows.empty:
         return None
     results = []
@@ -76,15 +87,30 @@ def regime(run: Run, low: float, high: float, what: str) -> Verdict | None:
 
 
 def _where(low: float, high: float) -> str:
+    if low == high:
+        return f"1-S = {low:g}"
     return f"1-S >= {low:g}" if high == 1.0 else f"1-S <= {high:g}" if low == 0 else f"1-S in [{low:g}, {high:g}]"
 
 
 SAYS = {DEDICATED: ("every represented feature has a dedicated neuron (m features, one per neuron)",
-                    "paraphrase: with dense features each neuron is dedicated to one feature (monosemantic)"),
+                    "\"All Monosemantic Neurons (approximately 0.5 ≤ 1-S )\" ... \"In this regime, every feature gets a "
+                    "dedicated neuron. That is, the model consists entirely of monosemantic neurons.\""),
+        THREE_IN_TWO: ("features 0-2 on three monosemantic neurons, three more on two polysemantic ones (6 in all)",
+                       "\"Three Features in Two Neurons (approximately 0.2 ≤ 1-S ≤ 0.5 )\" ... \"In this regime, the three "
+                       "most important features still get dedicated neurons, but the next three are represented in a kind "
+                       "of binary code by two neuron's activations.\""),
+        FIVE_IN_THREE: ("two monosemantic neurons and three polysemantic ones holding five features (7 in all)",
+                        "\"Five Features in Three Neurons (1-S = 0.15)\" ... \"we still see two monosemantic neurons, and "
+                        "three polysemantic neurons\""),
+        SIX_IN_FOUR: ("one monosemantic neuron and four polysemantic ones holding six features (7 in all)",
+                      "\"Six Features in Four Neurons (1-S = 0.12)\" ... \"In this regime, we have one monosemantic "
+                      "neuron. The four polysemantic neurons implement an interesting code.\""),
         EIGHT_POLY: ("eight features in the five neurons, every neuron polysemantic",
-                     "paraphrase: sparser, the model packs eight features into its five neurons, all polysemantic"),
+                     "\"Eight Features in Five Neurons (0.05 ≤ 1-S ≤ 0.08)\" ... \"In this regime, all neurons are "
+                     "polysemantic.\""),
         PAIRS: ("every feature in a pair of neurons (each feature in exactly two)",
-                "paraphrase: sparsest, every feature is spread over a pair of neurons")}
+                "\"Features are Pairs of Neurons (1-S ≤ 0.04)\" ... \"In this regime, each feature simply correspond to a "
+                "pair of neurons.\"")}
 CLAIMS = (
     *(Claim(f"{_where(low, high)}: {SAYS[what][0]} (lowest-loss of {{seeds}} seeds)", SAYS[what][1], SOURCE,
             f"in a neuron: W_ji > {IN_NEURON:g} (a positive weight carries the feature through the hidden ReLU; the paper "

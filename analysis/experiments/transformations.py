@@ -32,7 +32,7 @@ from analysis.run import Run
 from sweep.metrics import dimensionality
 
 PRESETS = (Preset("transformations", ("transformations",)),)
-SOURCE = f"{PAPER}, section 'Learning Dynamics' (Geometric Transformations)"
+SOURCE = f"{PAPER}, section 'Superposition and Learning Dynamics' > 'Phenomenon 2: Learning as Geometric Transformations'"
 SET_SIZE = 3
 NORM_TOL = 0.2  # octahedron: every ||W_i|| within this of 1 (the trained norms of represented features, ~1.0-1.1)
 ANTIPODAL = -0.9  # an antipodal pair: cosine below this (about 25 degrees from opposite)
@@ -114,15 +114,17 @@ CLAIMS = (
     Claim(f"the octahedron is a strong attractor: more than {ATTRACTOR:.0%} of the seeds, the lowest-loss one among "
           f"them, end in it (norms within {NORM_TOL} of 1, 3 antipodal pairs (cosine < {ANTIPODAL}) each joining the "
           f"two sets, every D_i within {LEVEL_TOL} of 1/2)",
-          "paraphrase: training ends in an octahedron whose antipodal pairs join features of different sets, a strong "
-          "attractor, though other trajectories exist", SOURCE,
+          "\"the last solution – an octahedron with features from different correlated sets arranged in antipodal pairs – "
+          "seems to be a strong attractor\"", SOURCE,
           f"more than half the seeds: 'strong attractor' read as the usual end; norms within {NORM_TOL}: trained "
           f"represented features end at 1.0-1.1; cosine < {ANTIPODAL} and D_i within {LEVEL_TOL}: training noise",
           ends),
     Claim("every seed that ends in the octahedron passes a PCA-like stage (W^T W an orthogonal rank-3 projection, or "
           "two features of a set collapsed into one direction), not at the start, before it, "
           "and keeps the octahedron from its first appearance to the end",
-          "paraphrase: training passes through distinct stages, from a PCA-like solution to the octahedron", SOURCE,
+          "\"The learning proceeds in distinct regimes which are visible in the loss curve, with each regime "
+          "corresponding to a distinct geometric transformation\" ... \"we see the toy network learns a linear PCA "
+          "solution before moving to a better nonlinear solution.\"", SOURCE,
           "all such seeds: the paper describes this sequence for the octahedron's trajectory; PCA-like within 0.2, "
           "collapsed within 20 degrees (analysis/geometry.py: PCA_TOLERANCE, COLLAPSED_DEG)", in_order),
 )

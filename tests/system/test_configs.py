@@ -23,7 +23,7 @@ EXPECTED = {
     "phase_n2": (2, 1, 16_000), "phase_n3": (3, 2, 16_000), "notebook_intro": (5, 2, 10),
     "notebook_sparsity": (100, 20, 20), "notebook_geometry": (200, 20, 20), "blog": (5, 2, 24),
     "correlated": (4, 2, 24), "correlated_collapse": (6, 2, 104), "correlated_bases": (20, 10, 12),
-    "privileged": (10, 5, 352), "computation_demo": (3, 6, 8), "computation": (100, 40, 28),
+    "privileged": (10, 5, 448), "computation_demo": (3, 6, 8), "computation": (100, 40, 28),
     "dynamics": (400, 30, 4),
     "transformations": (6, 3, 16),
     "nonuniform": (5, 2, 32),

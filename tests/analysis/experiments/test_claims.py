@@ -45,6 +45,7 @@ INTRO = {0.0: at(0, 90, 0, 0, 0, norms=[1, 1, 0, 0, 0]), 0.8: at(0, 180, 90, 270
 @pytest.mark.parametrize("doctored, fails", [
     (None, []),
     ({0.0: at(0, 90, 45, 0, 0, norms=[1, 1, 0.8, 0, 0])}, [0]),  # 3 features when dense
+    ({0.0: at(0, 0, 90, 0, 0, norms=[1, 0, 1, 0, 0])}, [0]),  # 2 features when dense, but not the 2 most important
     ({0.8: at(0, 90, 135, 270, 0, norms=[1, 1, 1, 1, 0])}, [3]),  # 4 features, but one antipodal pair
     ({0.8: at(0, 180, 90, 270, 0, norms=[1, 1, 1, 0.3, 0])}, [1, 3]),  # 3 features
     ({0.9: at(0, 45, 90, 180, 270)}, [4]),  # 5 features, not a pentagon
@@ -74,6 +75,7 @@ def test_basic_check(tmp_path):
     assert run("right") == [True, True, True]
     assert run("linear keeps feature 2", linear_sparse=at(0, 0, 90, 0, norms=[1, 0, 1, 0])) == [False, True, True]
     assert run("relu dense superposes", relu_dense=at(0, 180, 90, 0, norms=[1, 1, 1, 0])) == [True, False, True]
+    assert run("relu dense keeps feature 2", relu_dense=at(0, 0, 90, 0, norms=[1, 0, 1, 0])) == [True, False, True]
     assert run("relu sparse does not", relu_sparse=top2) == [True, True, False]
 
 

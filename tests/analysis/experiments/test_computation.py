@@ -171,7 +171,9 @@ def test_the_pair_code_loss_against_monte_carlo():
 # two features: no); increasingly polysemantic yes (0, 0, 11, 20, 26, 38, 39 neurons); features 0..2 dedicated at every
 # density no (from 1-S = 0.1 on, feature 0 shares neurons); more than m/2 features in neurons at 1-S = 0.001 yes (26);
 # capacity yes.
-COMPUTATION_VERDICTS = [False, True, True, False, True, True, True]  # derived (docs), not yet rerun
+# derived from the recorded run (outputs/gallery/RESULTS.md, 2026-12-01), not yet rerun: the changed "in some regimes"
+# claim (no density with both kinds of neuron dedicates features 0..2) and the added "more than m" (26 of 40) FAIL
+COMPUTATION_VERDICTS = [False, True, True, False, True, True, False, True]
 
 
 @pytest.mark.slow
@@ -236,8 +238,28 @@ def test_sparsest_all_polysemantic_and_dedicated_only_above_it(monkeypatch):
     assert computation.all_polysemantic_when_sparsest(run).passed
     assert not computation.all_polysemantic_when_sparsest(FakeRun({1.0: dense, 0.001: dense})).passed
     assert computation.all_polysemantic_when_sparsest(FakeRun({1.0: dense})) is None  # no 1-S = 0.001 in the run
-    # the pair code dedicates features 0 and 1: with the top 2 required, the run passes, as 1-S = 0.001 is not read
+    # "in some regimes": a density with monosemantic and polysemantic neurons that dedicates the top features
     monkeypatch.setattr(computation, "TOP_DEDICATED", 2)
-    verdict = computation.important_dedicated(run)
-    assert verdict.passed and "0.001" not in verdict.measured and "0.1: 2" in verdict.measured
-    assert not computation.important_dedicated(FakeRun({1.0: dense, 0.1: sparse})).passed
+    assert not computation.important_dedicated(run).passed  # no density mixes both kinds: the pair codes are all mono
+    mixed = mixed_code()
+    verdict = computation.important_dedicated(FakeRun({1.0: dense, 0.1: mixed, 0.001: sparse}))
+    assert verdict.passed and verdict.measured.endswith("0.1: 2")  # 1.0 (all mono) and 0.001 (all poly) not read
+    monkeypatch.setattr(computation, "TOP_DEDICATED", 3)  # feature 2 is in the polysemantic neurons
+    assert not computation.important_dedicated(FakeRun({1.0: dense, 0.1: mixed})).passed
+
+
+def mixed_code() -> tuple[np.ndarray, np.ndarray, float]:
+    """Features 0 and 1 on their own neurons (0: +/- pair, 1: one neuron), features 2..4 sharing the last neuron."""
+    W1, W2 = np.zeros((M, N)), np.zeros((N, M))
+    W1[0, 0], W1[1, 0], W1[2, 1], W1[3, 2:5] = 1.0, -1.0, 1.0, [1.0, 0.9, 0.8]
+    W2[0, :2] = W2[1, 2] = W2[2:5, 3] = 1.0
+    return W1, W2, 1.0
+
+
+def test_more_features_than_pairs_and_than_neurons():
+    W1, W2 = np.zeros((M, N)), np.ones((N, M))
+    W1[:, :4] = np.eye(M)  # 4 features, one neuron each: more than m/2 = 2, not more than m = 4
+    run = FakeRun({1.0: (*pair_code([0, 1]), 1.0), 0.001: (W1, W2, 1.0)})
+    assert computation.more_than_pairs(run).passed and not computation.more_than_pairs(run, per_neuron=1.0).passed
+    W1[3, 4:6] = [0.9, 0.8]  # the fourth neuron holds three features: 6 features in 4 neurons
+    assert computation.more_than_pairs(FakeRun({0.001: (W1, W2, 1.0)}), per_neuron=1.0).passed

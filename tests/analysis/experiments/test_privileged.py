@@ -7,7 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.experiments.privileged import DEDICATED, EIGHT_POLY, PAIRS, neuron_summary, regime, verdict
+from analysis.experiments.privileged import (
+    DEDICATED,
+    EIGHT_POLY,
+    FIVE_IN_THREE,
+    PAIRS,
+    SIX_IN_FOUR,
+    THREE_IN_TWO,
+    neuron_summary,
+    regime,
+    verdict,
+)
 from analysis.run import Run
 from sweep.grid import build_grid
 from sweep.kinds import KINDS
@@ -38,6 +48,9 @@ def test_privileged_models_train_fused_as_alone():
     assert np.isfinite(fused.final_loss).all()
 
 
+N, M = 10, 5
+
+
 def test_features_in_neurons():
     dedicated = np.hstack([np.eye(5), np.zeros((5, 5))])
     s = neuron_summary(dedicated)
@@ -59,10 +72,44 @@ def test_features_in_neurons():
     np.testing.assert_array_equal(polysemantic_neurons(np.asarray(stacked)), [0, 5])
 
 
+def code(*neurons) -> np.ndarray:
+    """W (5, 10): neuron j holds the features neurons[j] (weight 0.8), every other weight -0.2."""
+    W = np.full((M, N), -0.2)
+    for j, features in enumerate(neurons):
+        W[j, list(features)] = 0.8
+    return W
+
+
+def test_every_regime_the_paper_names_between_dedicated_and_eight_polysemantic():
+    # "the three most important features still get dedicated neurons, but the next three are represented in a kind of
+    # binary code by two neuron's activations"
+    three = code([0], [1], [2], [3, 4], [3, 5])
+    assert verdict(neuron_summary(three), THREE_IN_TWO, 5) and not verdict(neuron_summary(three), FIVE_IN_THREE, 5)
+    assert not verdict(neuron_summary(code([0], [1], [2], [2, 3, 4], [3, 5])), THREE_IN_TWO, 5)  # feature 2 shared
+    assert not verdict(neuron_summary(code([0], [1], [6], [3, 4], [3, 5])), THREE_IN_TWO, 5)  # not the top three
+    # "two monosemantic neurons, and three polysemantic neurons"; "one monosemantic neuron. The four polysemantic neurons"
+    five = code([0], [1], [2, 3], [4, 5], [6, 2])
+    six = code([0], [1, 2], [3, 4], [5, 6], [1, 3])
+    assert verdict(neuron_summary(five), FIVE_IN_THREE, 5) and not verdict(neuron_summary(five), SIX_IN_FOUR, 5)
+    assert verdict(neuron_summary(six), SIX_IN_FOUR, 5) and not verdict(neuron_summary(six), FIVE_IN_THREE, 5)
+    assert not verdict(neuron_summary(code([0], [1], [2, 3], [4, 5], [6, 7])), FIVE_IN_THREE, 5)  # 8 features, not 7
+
+
+def test_a_regime_at_one_density_finds_it_stored_as_float32_and_shared_ends_belong_to_one_regime():
+    five = code([0], [1], [2, 3], [4, 5], [6, 2])
+    v = regime(run_of(five, np.float32(0.15)), 0.15, 0.15, FIVE_IN_THREE)
+    assert v is not None and v.passed
+    assert regime(run_of(five, np.float32(0.12)), 0.15, 0.15, FIVE_IN_THREE) is None
+    dedicated = np.hstack([np.eye(5), np.zeros((5, 5))])
+    assert regime(run_of(dedicated, 0.5), 0.2, 0.5, THREE_IN_TWO) is None  # 0.5 is the dedicated regime's
+    assert regime(run_of(dedicated, 0.5), 0.5, 1.0, DEDICATED).passed
+
+
 # The verdicts of the full-size run (docs/experiments/privileged.md, 2026-12-01): dedicated neurons when dense yes; eight features
 # in five polysemantic neurons at 0.05-0.08 no (density 0.065: one neuron monosemantic); every feature in a pair of
-# neurons at <= 0.04 no (0.04: 9 features; 0.01: two features' second weight just under 0.5); capacity yes.
-PRIVILEGED_VERDICTS = [True, False, False, True]
+# neurons at <= 0.04 no (0.04: 9 features; 0.01: two features' second weight just under 0.5); capacity yes. The regimes
+# added in issue 22 (0.2-0.5, 0.15, 0.12) have no full-size verdict yet: printed, not asserted.
+PRIVILEGED_VERDICTS = {"1-S >= 0.5": True, "1-S in [0.05, 0.08]": False, "1-S <= 0.04": False, "every trained": True}
 
 
 @pytest.mark.slow
@@ -70,11 +117,11 @@ def test_full_size_privileged_verdicts(tmp_path):
     from analysis.paper import reproduce
 
     _, facts = reproduce("privileged", [], root=tmp_path, progress=False)
-    assert [f.passed for f in facts] == PRIVILEGED_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
+    known = {key: f.passed for f in facts for key in PRIVILEGED_VERDICTS if f.claim.startswith(key)}
+    assert known == PRIVILEGED_VERDICTS, [f"{f.claim}: {f.measured}" for f in facts]
 
 
 # ------------------------------------------------------------ privileged's regime check prints how its verdict moves with
-N, M = 10, 5
 
 
 def pairs_code(second: float) -> np.ndarray:
