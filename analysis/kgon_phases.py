@@ -52,14 +52,15 @@ def label(k: int, plus: int) -> str:
 
 
 def classify_models(run) -> pd.DataFrame:
-    """One row per model of the run: seed, n_features (c), train_size (T), loss, train_loss, k, plus, label."""
+    """One row per model of the run: run, model_id, seed, n_features (c), train_size (T), loss, train_loss, k, plus,
+    label."""
     models = run.table.drop_duplicates(["run", "model_id"]).reset_index(drop=True)
     rows = []
     for m in models.itertuples(index=False):
         W, b = run.weights_of({"run": m.run, "model_id": m.model_id})
         k, plus = classify(W, b)
-        rows.append(dict(seed=m.seed, c=int(m.n_features), T=int(m.train_size), loss=m.loss,
-                         train_loss=m.train_loss, k=k, plus=plus, label=label(k, plus)))
+        rows.append(dict(run=m.run, model_id=m.model_id, seed=m.seed, c=int(m.n_features), T=int(m.train_size),
+                         loss=m.loss, train_loss=m.train_loss, k=k, plus=plus, label=label(k, plus)))
     return pd.DataFrame(rows)
 
 
