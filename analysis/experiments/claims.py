@@ -19,6 +19,7 @@ from sweep.metrics import dimensionality_sum
 
 PAPER = "Elhage et al. 2022, Toy Models of Superposition"
 BLOG = "Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? (as summarised in issue 10)"
+CHEN = "Chen, Lau, Mendel, Wei, Murfet 2023, Dynamical versus Bayesian Phase Transitions in a Toy Model of Superposition"
 FORMATS = ("png", "svg")
 
 

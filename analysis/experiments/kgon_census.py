@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.experiments.claims import CAPACITY, FORMATS, Claim, Preset, Verdict, evaluate
+from analysis.experiments.claims import CAPACITY, CHEN, FORMATS, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import STYLE, save
 from analysis.kgon_phases import bayes_shares, candidates, census, classify_models, phase_theory
 from analysis.run import Run
 
 PRESETS = (Preset("kgon_census", ("kgon_census",)),)
-CHEN = "Chen, Lau, Mendel, Wei, Murfet 2023, Dynamical versus Bayesian Phase Transitions in a Toy Model of Superposition"
 SOURCE = f"{CHEN}, abstract"
 IN_KGON = 0.8  # share of runs that must end in a k-gon: fixed before the full run, after a 24-model pilot (c = 6,
 # T = 64, 512, 4096, 8 seeds) left 1 of 24 in "other" (a distorted hexagon at T = 64, overfit)

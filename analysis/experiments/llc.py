@@ -14,8 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from analysis.experiments.claims import CAPACITY, FORMATS, Claim, Preset, Verdict, evaluate
-from analysis.experiments.kgon_census import CHEN
+from analysis.experiments.claims import CAPACITY, CHEN, FORMATS, Claim, Preset, Verdict, evaluate
 from analysis.kgon import sample_one_hot
 from analysis.kgon_llc import calibrate, derived_llc, summary
 from analysis.kgon_phases import classify_models
