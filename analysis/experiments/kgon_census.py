@@ -93,7 +93,7 @@ def figures(run: Run, formats=FORMATS) -> list[Path]:
     table.to_csv(out_dir / "kgon_census.csv", index=False)
     cs = sorted(table["c"].unique())
     labels = sorted(set(table["label"]) | {a for c in cs for a in candidates(c)}, key=lambda s: (s == "other", s))
-    colours = {lab: matplotlib.colormaps["tab10"](i % 10) for i, lab in enumerate(labels)}
+    colours = {lab: "0.5" if lab == "other" else matplotlib.colormaps["tab20"](i % 20) for i, lab in enumerate(labels)}
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(10, 3.4 * len(cs)))
         axes = fig.subplots(len(cs), 2, squeeze=False, sharex=True)
