@@ -25,6 +25,7 @@ CORRELATIONS = ("none", "correlated", "anticorrelated")
 IMPORTANCE_KINDS = ("constant", "geometric", "list", "extra")
 SCHEDULES = ("constant", "cosine", "warmup_cosine")
 RNGS = ("fast", "threefry")
+MAX_TRAIN_SIZE = 2**24  # data.train_size: a minibatch index is floor(u T) of a 24-bit uniform u
 
 # Used when neither `sparsity` nor `density` is given.
 DEFAULT_SPARSITY = [0.0, 0.7, 0.8, 0.9, 0.97, 0.99]
@@ -106,12 +107,23 @@ class DataConfig:
     # (uniformly chosen) is present.
     correlation: str = "none"
     set_size: int = 1
+    # Finite training sets (docs/experiments/kgon_census.md). 0: a fresh batch every step (the paper's infinite data).
+    # T > 0: each model draws T samples once from its own data stream and trains on minibatches of `batch_size` drawn
+    # from them uniformly with replacement; its `train_loss` (on the T samples) is stored beside `loss` (fresh
+    # samples). A grid axis: a list of T > 0 fuses into one program (the sets padded to the largest T).
+    train_size: Any = 0
 
     def __post_init__(self):
         check_choice("data.distribution", self.distribution, DISTRIBUTIONS)
         check_choice("data.rng", self.rng, RNGS)
         check_choice("data.correlation", self.correlation, CORRELATIONS)
         check_int("data.set_size", self.set_size, 1)
+        check_int("data.train_size", self.train_size, 0)
+        check_range("data.train_size", self.train_size, 0, MAX_TRAIN_SIZE)
+        sizes = as_list(self.train_size)
+        if len(sizes) > 1 and 0 in sizes:
+            raise ConfigError(f"data.train_size={sizes} mixes 0 (a fresh batch every step) with finite sets; "
+                              "give 0 alone or only sizes >= 1")
         if self.feature_sparsity is not None:
             check_range("data.feature_sparsity", self.feature_sparsity, 0.0, 1.0, high_open=True)
 

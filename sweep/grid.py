@@ -3,9 +3,9 @@
 A model is identified by its coordinate *values* (not its position in the grid): its random
 streams are derived from them, so a model trains identically alone, fused, chunked or sharded.
 Its initialisation comes from `stream` (a hash of all its coordinates), its training batches from
-`data_stream` (a hash of its density only, with its seed): models that differ only in importance,
-lr or weight decay see the same batch at every step (common random numbers), so the trainer draws
-that batch once and shares it. Grid rows are ordered seed, density, importance, lr, weight decay,
+`data_stream` (a hash of its density and data.train_size only, with its seed): models that differ only in
+importance, lr or weight decay see the same batch at every step (common random numbers), so the trainer draws
+that batch once and shares it. Grid rows are ordered seed, density, train size, importance, lr, weight decay,
 so such models form contiguous blocks (`Grid.block_size`).
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ FUSED_AXES = (
     "seed",
     "sparsity",
     "density",
+    "data.train_size",
     "importance.decay",
     "importance.value",
     "importance.relative",
@@ -63,7 +64,8 @@ class Grid:
     weight_decay: np.ndarray  # (G,)
     seed: np.ndarray  # (G,)
     stream: np.ndarray  # (G,) uint32 id of the model's initialisation stream, a hash of its coordinates
-    data_stream: np.ndarray  # (G,) uint32 id of its data stream, a hash of its density only (with `seed`)
+    data_stream: np.ndarray  # (G,) uint32 id of its data stream, a hash of its density and train size (with `seed`)
+    train_size: np.ndarray  # (G,) data.train_size: samples in the model's own training set (0: a fresh batch a step)
 
     def __len__(self) -> int:
         return len(self.coords)
@@ -79,6 +81,7 @@ class Grid:
             seed=self.seed[index],
             stream=self.stream[index],
             data_stream=self.data_stream[index],
+            train_size=self.train_size[index],
         )
 
     def block_size(self) -> int:
@@ -114,12 +117,13 @@ def build_grid(cfg: Config) -> Grid:
     axes = {
         "seed": as_list(cfg.seed),
         "density": cfg.densities(),
+        "train_size": as_list(cfg.data.train_size),
         "importance_param": as_list(getattr(cfg.importance, param)) if param else [None],
         "lr": as_list(cfg.optim.lr),
         "weight_decay": as_list(cfg.optim.weight_decay),
     }
     rows, density, importance, streams, data_streams = [], [], [], [], []
-    for seed, d_value, imp_param, lr, wd in itertools.product(*axes.values()):
+    for seed, d_value, train_size, imp_param, lr, wd in itertools.product(*axes.values()):
         if isinstance(d_value, tuple):  # per-feature (data.feature_sparsity): the columns are NaN, see the feature table
             feature_density, density_ = np.asarray(d_value, np.float64), np.nan
             d_key = ",".join(_canonical(d) for d in feature_density)
@@ -127,9 +131,12 @@ def build_grid(cfg: Config) -> Grid:
             density_ = d_value
             feature_density = np.full(n, density_)
             d_key = _canonical(density_)
+        if train_size:  # a finite training set is part of the data stream (0 keeps the hashes of earlier runs)
+            d_key += f"|T={int(train_size)}"
         # sparsity is shown beside density, rounded so that sparsity=0.9 reads 0.9 (not 1 - float(1 - 0.9))
         sparsity = round(1.0 - density_, 12)
-        row = {"seed": int(seed), "sparsity": sparsity, "density": density_, "lr": float(lr), "weight_decay": float(wd)}
+        row = {"seed": int(seed), "sparsity": sparsity, "density": density_, "train_size": int(train_size), "lr": float(lr),
+               "weight_decay": float(wd)}
         if param:
             row[f"importance_{param}"] = float(imp_param)
         rows.append(row)
@@ -150,6 +157,7 @@ def build_grid(cfg: Config) -> Grid:
         seed=coords["seed"].to_numpy(np.uint32),
         stream=np.asarray(streams, np.uint32),
         data_stream=np.asarray(data_streams, np.uint32),
+        train_size=coords["train_size"].to_numpy(np.int64),
     )
 
 

@@ -23,7 +23,7 @@ PRESENTATION_KEYS = ("exec.progress", "exec.plots", "exec.checkpoint_every", "ex
 PLACEMENT_KEYS = ("exec.chunk", "exec.n_chunks")
 # Keys added after runs were made, left out of the fingerprint at these defaults (which reproduce the older code's
 # results), so that a complete run made before them keeps its fingerprint.
-LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "exec.snapshots": 0}
+LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "data.train_size": 0, "exec.snapshots": 0}
 # How a model's final loss is measured (sweep/train.py final_evaluation): "own" = each model's batch count from its
 # own standard error (issue 22). Runs made before it counted batches for the whole job, so a model's loss depended on
 # its neighbours: hashing the rule gives every such run another fingerprint, so that none is reused, even with

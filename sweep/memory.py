@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 
-from sweep.config import Config, ConfigError
+from sweep.config import Config, ConfigError, as_list
 from sweep.kinds import KINDS
 
 # the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
@@ -45,11 +45,13 @@ def bytes_per_model(cfg: Config, block: int = 1) -> int:
     (8 models of each kind at (n, m) = (3, 6), (10, 5), (100, 40), (5, 2), (2, 8), (40, 10); XLA's memory_analysis
     as in tests/sweep/test_memory.py, 2026-12-01, the 2-core dev CPU), where counting n alone fell up to 2.7x short for
     m > n. The parameters are counted as m n + n for every kind (an untied kind's W2 is left out, as it always was).
+    With data.train_size, each stream also holds its training set, n x (the largest T) entries (sweep/trainset.py).
     """
     n_features, n_hidden = cfg.model.n_features, cfg.model.n_hidden
     batch = cfg.batch_size * KINDS[cfg.model.kind].batch_width(n_features, n_hidden)
     params = n_hidden * n_features + n_features
-    return BYTES * (batch * (7 * block + 3) // (2 * block) + 8 * params) + 1024
+    train_set = n_features * max(as_list(cfg.data.train_size)) // block
+    return BYTES * (batch * (7 * block + 3) // (2 * block) + 8 * params + train_set) + 1024
 
 
 def gpu_memory_bytes() -> list[int]:

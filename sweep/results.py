@@ -43,7 +43,8 @@ def exact_losses(grid: Grid, W, b) -> np.ndarray:
     return exact.model_losses(W, b, grid.density, grid.importance)
 
 
-def feature_table(grid: Grid, params: Params, final_loss, loss_se=None, eval_batches=None) -> pd.DataFrame:
+def feature_table(grid: Grid, params: Params, final_loss, loss_se=None, eval_batches=None,
+                  train_loss=None) -> pd.DataFrame:
     """One row per model x feature with every grid axis as a column, from the stacked parameters of the grid's
     models ({"W": (G, m, n), "b": (G, n), ...}). For an untied kind W is the model's W1: the per-feature columns are
     those of W1's columns (the input side); the neuron counts are the kind's (sweep/kinds.py: Kind.neurons)."""
@@ -56,6 +57,8 @@ def feature_table(grid: Grid, params: Params, final_loss, loss_se=None, eval_bat
     per_model["loss"] = final_loss
     per_model["loss_se"] = np.nan if loss_se is None else loss_se
     per_model["eval_batches"] = 0 if eval_batches is None else eval_batches  # this model's own count (sweep/train.py)
+    # data.train_size > 0: the loss on the model's own T training samples (`loss` is on fresh samples: the test loss)
+    per_model["train_loss"] = np.nan if train_loss is None else train_loss
     per_model["exact_loss"] = exact_losses(grid, W, b)
     per_model["dims_per_feature"] = metrics.dimensions_per_feature(W)
     per_model["dimensionality_sum"] = metrics.dimensionality_sum(W)  # sum_i D_i <= m (tests/sweep/test_metrics_capacity.py)

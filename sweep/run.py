@@ -163,7 +163,8 @@ def run(config: Config, run_dir: Path, config_yaml: str) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
     result = train_grid(config, grid, checkpoint_path=run_dir / CHECKPOINT,
                         fingerprint=f"{fingerprint}/{code_version()}")
-    table = feature_table(grid, result.params, result.final_loss, result.final_loss_se, result.eval_batches)
+    table = feature_table(grid, result.params, result.final_loss, result.final_loss_se, result.eval_batches,
+                          result.train_loss)
     per_model = table.drop_duplicates("model_id")
     diverged = per_model.loc[per_model["status"] != "ok", "model_id"].tolist()
     summary = {

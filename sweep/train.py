@@ -21,6 +21,7 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from sweep import trainset
 from sweep.config import Config, OptimConfig
 from sweep.data import sample_features
 from sweep.grid import Grid
@@ -48,8 +49,9 @@ class Stream(NamedTuple):
     """One data stream: what shapes a model's data (seed, density), shared by a block of models."""
 
     density: jax.Array  # (n,)
-    key: jax.Array  # training batches: a function of the seed and the density only
-    eval_key: jax.Array  # evaluation batches: a function of the density only
+    key: jax.Array  # training batches: a function of the seed, the density and the train size only
+    eval_key: jax.Array  # evaluation batches: a function of the density (and train size) only
+    train_size: jax.Array  # () data.train_size: T samples drawn once, minibatches drawn from them (0: fresh batches)
 
 
 class Stacked(NamedTuple):
@@ -98,6 +100,7 @@ class Trainer:
     """Pure functions of ONE model (or one data stream and its block of models) for one compiled group."""
 
     cfg: Config
+    train_max: int = 0  # the group's largest data.train_size: every stream's training set is padded to it
 
     @property
     def kind(self) -> Kind:
@@ -125,9 +128,12 @@ class Trainer:
         updates, opt_state = self.optimizer(hyper).update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), loss
 
-    def step(self, state: TrainState, hyper: Hyper, stream: Stream, step) -> tuple[TrainState, jax.Array]:
-        """One step of the K models of a stream (leading axis): the stream's batch at this step, drawn once."""
-        return self.block_step(state, hyper, self.batch(jax.random.fold_in(jax.random.fold_in(stream.key, 1), step), stream))
+    def step(self, state: TrainState, hyper: Hyper, stream: Stream, step, train_x=None) -> tuple[TrainState, jax.Array]:
+        """One step of the K models of a stream (leading axis): the stream's batch at this step, drawn once (from its
+        training set train_x when data.train_size > 0)."""
+        key = jax.random.fold_in(jax.random.fold_in(stream.key, 1), step)
+        x_t = self.batch(key, stream) if train_x is None else trainset.minibatch(self, key, stream, train_x)
+        return self.block_step(state, hyper, x_t)
 
     def block_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:
         """One step of the K models of a stream (leading axis) on their shared batch x_t."""
@@ -157,7 +163,7 @@ def stacked_hyper(grid: Grid, block: int | None = None) -> Stacked:
     hyper = Hyper(blocked(grid.importance), blocked(grid.lr), blocked(grid.weight_decay),
                   blocked(jax.vmap(model_key)(seed, stream)))
     streams = Stream(jnp.asarray(grid.density[firsts]), jax.vmap(data_key)(seed[firsts], data_stream[firsts]),
-                     jax.vmap(eval_key)(data_stream[firsts]))
+                     jax.vmap(eval_key)(data_stream[firsts]), jnp.asarray(grid.train_size[firsts], jnp.int32))
     return Stacked(hyper, streams)
 
 
@@ -168,8 +174,13 @@ def compile_group(trainer: Trainer):
 
     @jax.jit
     def run_steps(state: TrainState, stacked: Stacked, steps: jax.Array):
+        # data.train_size > 0: each stream's training set, drawn once per call (a function of its key only)
+        train_x = jax.vmap(lambda stream: trainset.training_set(trainer, stream))(stacked.stream) \
+            if trainer.train_max else None
+
         def body(state, step):
-            return jax.vmap(trainer.step, in_axes=(0, 0, 0, None))(state, stacked.hyper, stacked.stream, step)
+            return jax.vmap(trainer.step, in_axes=(0, 0, 0, None, 0))(state, stacked.hyper, stacked.stream, step,
+                                                                        train_x)
 
         state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
         return state, losses.mean(axis=0)
@@ -177,7 +188,6 @@ def compile_group(trainer: Trainer):
     @jax.jit
     def evaluate(params, stacked: Stacked, first):
         return jax.vmap(trainer.eval_losses, in_axes=(0, 0, 0, None))(params, stacked.hyper, stacked.stream, first)
-
     return init, run_steps, evaluate
 
 
@@ -208,6 +218,7 @@ class TrainResult:
     final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
     eval_batches: np.ndarray | None = None  # (G,) evaluation batches behind each model's final_loss (its own count)
     snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
+    train_loss: np.ndarray | None = None  # (G,) data.train_size > 0: loss on the model's own T training samples
 
     @property
     def W(self) -> np.ndarray:  # (G, m, n); an untied kind's W1
@@ -261,7 +272,8 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
     block = grid.block_size() if block is None else block
     assert grid.block_size() % block == 0, (block, grid.block_size())
     n_models, n_streams = len(grid), len(grid) // block
-    init, run_steps, evaluate = compile_group(Trainer(cfg))
+    trainer = Trainer(cfg, int(grid.train_size.max(initial=0)))
+    init, run_steps, evaluate = compile_group(trainer)
     # (U padded, K, ...) <-> (G, ...): drop the padding streams, flatten streams x models in grid order; and back
     unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_streams].reshape(n_models, *a.shape[2:]), tree)  # noqa: E731
     blocked = lambda a: jnp.asarray(a).reshape(n_streams, block, *a.shape[1:])  # noqa: E731
@@ -283,5 +295,6 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
             record.chunk(state, first, done, scans, losses)
     # evaluate the final weights on the evaluation batches (a stream of their own)
     final_loss, final_loss_se, eval_batches = final_evaluation(evaluate, state.params, stacked, cfg, unpad)
+    on_train = trainset.train_losses(trainer, state.params, stacked, unpad, grid.train_size) if trainer.train_max else None
     return TrainResult(params=unpad(state.params), final_loss=final_loss, final_loss_se=final_loss_se,
-                       eval_batches=eval_batches, **record.result())
+                       eval_batches=eval_batches, train_loss=on_train, **record.result())

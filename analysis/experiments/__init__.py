@@ -38,6 +38,9 @@ from analysis.experiments import (
     dynamics,
     geometry,
     intro,
+    kgon_census,
+    kgons,
+    llc,
     nonuniform,
     notebook,
     phase_change,
@@ -48,7 +51,8 @@ from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial)
+           privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial, kgon_census,
+           kgons, llc)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ PAPER = "Elhage et al. 2022, Toy Models of Superposition"
 BLOG = ("Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? "
         "(pramodith.github.io/posts/2024-11-30-superposition)")
 OURS = "ours:"  # a claim this project adds: no sentence of the source says it
+CHEN = "Chen, Lau, Mendel, Wei, Murfet 2023, Dynamical versus Bayesian Phase Transitions in a Toy Model of Superposition"
 FORMATS = ("png", "svg")
 
 

@@ -10,7 +10,8 @@ from sweep.grid import FUSED_AXES, GROUP_COLUMNS, build_grid, importance_vector
 from tests.conftest import make_config
 
 # The README's list of keys that "may be a list; every combination is trained at once, in one compiled program".
-README_FUSED = ("seed", "sparsity", "density", "importance.decay", "importance.value", "importance.relative", "optim.lr",
+README_FUSED = ("seed", "sparsity", "density", "data.train_size", "importance.decay", "importance.value",
+                "importance.relative", "optim.lr",
                 "optim.weight_decay")
 
 

@@ -17,6 +17,9 @@ SMALL = {
     "notebook_intro": ["steps=5000", "batch_size=512"],
     "correlated": ["seed=[0,1,2,3]", "density=[0.02]", "steps=2000", "batch_size=512", "optim.lr=1e-2"],
     "computation_demo": ["seed=[0,1,2,3]", "steps=3000", "batch_size=512", "optim.lr=3e-3"],
+    "kgons": ["seed=[0,1,2,3,4,5,6,7]", "steps=5000"],
+    "kgon_census": ["model.n_features=6", "seed=[0,1,2,3,4,5,6,7]", "data.train_size=[16,32,64,2048,4096,8192]",
+                    "steps=4000"],
 }
 
 
