@@ -2,7 +2,8 @@
 and the facts a check prints.
 
 A `Claim` says what it tests and how: the sentence it tests (`quote`: the source's exact words in double quotes, a
-clause cut with " ... "; or, where no sentence of the source says what the check tests, "ours:" and why we test it),
+clause cut with " ... "; or, where no sentence of the source says what the check tests, "ours:" and why we test it;
+or, where the source's text could not be read here, "unread:", what the claim restates and who cites it so),
 where that sentence is (`source`: the paper's section headings, 'Section' > 'Subsection', or the blog's), the line
 printed with the verdict (`says`, a format string), the threshold and why (`threshold`), and the `measure` that reads a
 `Run` and returns a `Verdict` (or None where the run has nothing the claim applies to). `python -m tools.quotes` checks
@@ -23,6 +24,7 @@ PAPER = "Elhage et al. 2022, Toy Models of Superposition"
 BLOG = ("Pramodith B. 2024, Mechanistic Interpretability: What's Superposition? "
         "(pramodith.github.io/posts/2024-11-30-superposition)")
 OURS = "ours:"  # a claim this project adds: no sentence of the source says it
+UNREAD = "unread:"  # the source's text was not available: the claim restates it as cited elsewhere (named)
 CHEN = "Chen, Lau, Mendel, Wei, Murfet 2023, Dynamical versus Bayesian Phase Transitions in a Toy Model of Superposition"
 FORMATS = ("png", "svg")
 
@@ -61,8 +63,9 @@ class Claim:
     args: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if not self.quote.startswith(('"', OURS)):
-            raise ValueError(f"a claim quotes its source (\"...\") or says it is ours ({OURS!r}): {self.quote!r}")
+        if not self.quote.startswith(('"', OURS, UNREAD)):
+            raise ValueError(f"a claim quotes its source (\"...\"), says it is ours ({OURS!r}) or that the source "
+                             f"was not read ({UNREAD!r}): {self.quote!r}")
 
 
 def evaluate(claims, run: Run) -> list[Fact]:

@@ -19,7 +19,7 @@ from analysis.kgon_phases import bayes_shares, candidates, census, classify_mode
 from analysis.run import Run
 
 PRESETS = (Preset("kgon_census", ("kgon_census",)),)
-SOURCE = f"{CHEN}, abstract"
+SOURCE = f"{CHEN}, section 'Abstract'"
 IN_KGON = 0.8  # share of runs that must end in a k-gon: fixed before the full run, after a 24-model pilot (c = 6,
 # T = 64, 512, 4096, 8 seeds) left 1 of 24 in "other" (a distorted hexagon at T = 64, overfit)
 ENDS = 3  # the smallest and the largest three T of the grid are compared (factor 4 in T, 192 runs a side)

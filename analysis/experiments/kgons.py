@@ -67,16 +67,16 @@ def sgd_at_kgons(run: Run) -> Verdict:
 
 
 CLAIMS = (
-    Claim("L({k}-gon, c=6) is the paper's number to 1e-4", "paraphrase: at c = 6 the 5-gon's loss is 0.06874 and the "
+    Claim("L({k}-gon, c=6) is the paper's number to 1e-4", "unread: at c = 6 the 5-gon's loss is 0.06874 and the "
           "6-gon's 0.04819 (the paper's closed-form loss at its optimal radius and bias)", SOURCE,
           f"{DIGITS}: the issue's tolerance", paper_loss, {"k": 5}),
-    Claim("L({k}-gon, c=6) is the paper's number to 1e-4", "paraphrase: as above", SOURCE, f"{DIGITS}", paper_loss,
+    Claim("L({k}-gon, c=6) is the paper's number to 1e-4", "unread: as above", SOURCE, f"{DIGITS}", paper_loss,
           {"k": 6}),
-    Claim("c={c}: every tabulated k-gon's exact loss agrees with Monte Carlo (|z| <= 4)", "paraphrase: the closed "
-          "formula is the loss (derived here, docs/experiments/kgons.md)", SOURCE, f"|z| <= {Z}", monte_carlo),
+    Claim("c={c}: every tabulated k-gon's exact loss agrees with Monte Carlo (|z| <= 4)", "ours: the closed "
+          "formula derived here (docs/experiments/kgons.md) must agree with sampling", SOURCE, f"|z| <= {Z}", monte_carlo),
     Claim("SGD (fresh samples) that ends in a k-gon has that k-gon's exact loss (closed form at its weights, 1%)",
           "\"We then show empirically that the same k-gon critical points also determine the behavior of SGD "
-          "training.\"", f"{CHEN}, abstract", f"{SGD_REL}: AdamW noise, see SGD_REL", sgd_at_kgons),
+          "training.\"", f"{CHEN}, section 'Abstract'", f"{SGD_REL}: AdamW noise, see SGD_REL", sgd_at_kgons),
     CAPACITY,
 )
 

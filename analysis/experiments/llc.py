@@ -82,11 +82,11 @@ def verdicts(table: pd.DataFrame, what: str) -> list[Verdict]:
 
 CLAIMS = (
     Claim("{what} k-gon, c = k = {k}: lambda_hat within 15% of the derived lambda",
-          "paraphrase: the LLC of a critical point is estimated by localized SGLD (Lau et al.); at a minimally "
+          "unread: the LLC of a critical point is estimated by localized SGLD (Lau et al.); at a minimally "
           "singular point it is half the Hessian's rank", f"{LAU}; {CHEN}, the LLC of the k-gons",
           f"{TOLERANCE}: the issue's target", lambda run: verdicts(run.once(at_exact_kgons), "exact")),
     Claim("{what} k-gon, c = k = {k}: lambda_hat within 15% of the derived lambda",
-          "paraphrase: as above, at solutions SGD found (any rotation and order of the features)",
+          "unread: as above, at solutions SGD found (any rotation and order of the features)",
           f"{LAU}; {CHEN}", f"{TOLERANCE}", lambda run: verdicts(run.once(at_trained), "SGD-trained")),
     CAPACITY,
 )
