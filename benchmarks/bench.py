@@ -1,7 +1,13 @@
 """Benchmark: model-steps per second, compile time and peak memory of the fused trainer.
 
-    python -m benchmarks.bench            # the standard table
-    python -m benchmarks.bench --steps 5000 --cases 20x5x100 3x2x40x40
+    python -m sweep.bench                 # the standard table (the same as python -m benchmarks.bench)
+    python -m sweep.bench --steps 5000 --cases 20x5x100 3x2x40x40
+
+It first prints where it ran (benchmarks/machine.py: CPU model, cores, the JAX device and the machine's
+measured 2048 x 2048 float32 matmul peak) and gives each case's model-steps/s also per CPU-second (steadier
+than wall time on a shared machine) and as a fraction of that peak (`% peak`: the five products of a step,
+benchmarks.machine.step_flops). `MB/model` is the memory per model on the device JAX found: the device's peak
+bytes in use where it reports them (a GPU), else the process's peak RSS above what it held before the models.
 
 A case NxMxG is G seeds of one model (n=N, m=M, sparsity 0.9): nothing shares a data stream. A suffix
 :KIND sets model.kind (e.g. 10x5x352:privileged; :abs also sets data.distribution=signed_uniform),
@@ -53,6 +59,7 @@ def measure(case: str, steps: int, batch_size: int, rng: str) -> dict:
     from sweep.grid import build_grid
     from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
 
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cfg = build(case_config(case, steps, batch_size, rng))
     init, run_steps, _ = compile_group(Trainer(cfg))
     grid = build_grid(cfg)
@@ -64,43 +71,61 @@ def measure(case: str, steps: int, batch_size: int, rng: str) -> dict:
     compiled = run_steps.lower(state, hyper, step_ids).compile()
     compile_seconds = time.perf_counter() - start
     jax.block_until_ready(compiled(state, hyper, step_ids))  # warm-up run
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     jax.block_until_ready(compiled(state, hyper, step_ids))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    stats = jax.devices()[0].memory_stats() or {}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model_mb = (sum((d.memory_stats() or {}).get("peak_bytes_in_use", 0) for d in jax.devices()) / 2**20
+                if "peak_bytes_in_use" in stats else peak_mb - before) / n_models
     return {
         "case": case, "n_features": cfg.model.n_features, "n_hidden": cfg.model.n_hidden, "models": n_models,
         "block": grid.block_size() if hasattr(grid, "block_size") else 1, "steps": steps, "rng": rng,
         "devices": jax.device_count(),
         "compile_s": compile_seconds, "model_steps_per_s": n_models * steps / seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "model_steps_per_cpu_s": n_models * steps / cpu, "peak_rss_mb": peak_mb, "mb_per_model": model_mb,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(prog="python -m sweep.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES,
                         help="NxMxG (G seeds) or NxMxDxR (phase grid: D densities x R relative importances)")
     parser.add_argument("--steps", type=int, default=1000, help="steps per timed scan")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--rng", default="fast", choices=["fast", "threefry"])
     parser.add_argument("--one", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(measure(args.one, args.steps, args.batch_size, args.rng)))
-        return
-    header = (f"{'case':>10} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} "
-              f"{'compile s':>9} "
-              f"{'model-steps/s':>14} {'peak RSS MB':>11}")
+        return []
+    from benchmarks import machine
+
+    peak = machine.matmul_peak()
+    print(machine.describe(peak))
+    header = (f"{'case':>20} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} "
+              f"{'compile s':>9} {'model-steps/s':>14} {'per CPU-s':>10} {'% peak':>6} {'peak RSS MB':>11} {'MB/model':>8}")
     print(header)
     print("-" * len(header))
+    rows = []
     for case in args.cases:
-        out = subprocess.run([sys.executable, "-m", __spec__.name, "--one", case, "--steps", str(args.steps),
-                              "--batch-size", str(args.batch_size), "--rng", args.rng],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['case']:>10} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} "
-              f"{r['rng']:>8} {r['devices']:>7} "
-              f"{r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} {r['peak_rss_mb']:>11,.0f}", flush=True)
+        r = run_case(case, args.steps, args.batch_size, args.rng)
+        r["fraction_of_peak"] = machine.fraction_of_peak(r["model_steps_per_s"], r["n_features"], r["n_hidden"],
+                                                         args.batch_size, peak)
+        rows.append(r)
+        print(f"{r['case']:>20} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} "
+              f"{r['rng']:>8} {r['devices']:>7} {r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} "
+              f"{r['model_steps_per_cpu_s']:>10,.0f} {100 * r['fraction_of_peak']:>5.1f}% {r['peak_rss_mb']:>11,.0f} "
+              f"{r['mb_per_model']:>8.3f}", flush=True)
+    return rows
+
+
+def run_case(case: str, steps: int, batch_size: int, rng: str = "fast") -> dict:
+    """`measure` in a process of its own (so that its peak RSS is its own)."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--one", case, "--steps", str(steps),
+                          "--batch-size", str(batch_size), "--rng", rng], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
