@@ -14,20 +14,24 @@ A case NxMxG is G seeds of one model (n=N, m=M, sparsity 0.9): nothing shares a 
 :correlatedK / :anticorrelatedK the data law in sets of K.
 A case NxMxDxR is a phase-diagram grid: D densities (1 -> 0.01) x R relative importances of the
 extra feature (0.1 -> 10), one seed, as in conf/experiment/phase_n*.yaml: the R models of a
-density share their batches. Each case runs in its own process so that its peak RSS is its own.
+density share their batches, and the D densities share the seed's random numbers (sweep/train.py Draws).
+`20x5x100x1` is the shape of benchmarks/peer.py's grid: 100 densities of one seed, nothing else shared.
+Each case runs in its own process so that its peak RSS is its own.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import sweep  # noqa: F401 (first: sets the host devices and JAX's compilation cache before JAX starts, as in a run)
 
-DEFAULT_CASES = ["20x5x1", "20x5x100", "20x5x400", "2x1x1600", "2x1x40x40", "3x2x1600", "3x2x40x40"]
+DEFAULT_CASES = ["20x5x1", "20x5x100", "20x5x100x1", "20x5x400", "2x1x1600", "2x1x40x40", "3x2x1600", "3x2x40x40"]
 
 
 def case_config(case: str, steps: int, batch_size: int, rng: str) -> dict:
@@ -57,14 +61,14 @@ def measure(case: str, steps: int, batch_size: int, rng: str) -> dict:
 
     from sweep.config import build
     from sweep.grid import build_grid
-    from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
+    from sweep.train import Trainer, compile_group, place, stacked_hyper
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cfg = build(case_config(case, steps, batch_size, rng))
     init, run_steps, _ = compile_group(Trainer(cfg))
     grid = build_grid(cfg)
     n_models = len(grid)
-    hyper = shard_models(stacked_hyper(grid), jax.devices())  # as train_grid does
+    hyper = place(stacked_hyper(grid, devices=jax.device_count()), jax.devices())  # as train_grid does
     state = init(hyper)
     step_ids = jnp.arange(steps)
     start = time.perf_counter()
@@ -95,6 +99,9 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--steps", type=int, default=1000, help="steps per timed scan")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--rng", default="fast", choices=["fast", "threefry"])
+    parser.add_argument("--repeats", type=int, default=1, help="processes per case (the row gives their median)")
+    parser.add_argument("--baseline", type=Path, help="another checkout (e.g. the code before a change): each case "
+                        "also runs there, alternating with this one, as a row of its own")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -104,27 +111,37 @@ def main(argv=None) -> list[dict]:
 
     peak = machine.matmul_peak()
     print(machine.describe(peak))
-    header = (f"{'case':>20} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'rng':>8} {'devices':>7} "
+    header = (f"{'case':>20} {'code':>8} {'n':>3} {'m':>3} {'models':>6} {'shared':>6} {'steps':>6} {'devices':>7} "
               f"{'compile s':>9} {'model-steps/s':>14} {'per CPU-s':>10} {'% peak':>6} {'peak RSS MB':>11} {'MB/model':>8}")
-    print(header)
+    print(header + ("  (each process)" if args.repeats > 1 else ""))
     print("-" * len(header))
+    codes = {"this": None} | ({"baseline": args.baseline} if args.baseline else {})
     rows = []
     for case in args.cases:
-        r = run_case(case, args.steps, args.batch_size, args.rng)
-        r["fraction_of_peak"] = machine.fraction_of_peak(r["model_steps_per_s"], r["n_features"], r["n_hidden"],
-                                                         args.batch_size, peak)
-        rows.append(r)
-        print(f"{r['case']:>20} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} {r['steps']:>6} "
-              f"{r['rng']:>8} {r['devices']:>7} {r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} "
-              f"{r['model_steps_per_cpu_s']:>10,.0f} {100 * r['fraction_of_peak']:>5.1f}% {r['peak_rss_mb']:>11,.0f} "
-              f"{r['mb_per_model']:>8.3f}", flush=True)
+        runs = {code: [] for code in codes}
+        for _ in range(args.repeats):
+            for code, cwd in codes.items():
+                runs[code].append(run_case(case, args.steps, args.batch_size, args.rng, cwd))
+        for code, found in runs.items():
+            rates = [r["model_steps_per_s"] for r in found]
+            r = {**found[0], "code": code, "model_steps_per_s": statistics.median(rates), "each": rates,
+                 "model_steps_per_cpu_s": statistics.median(r.get("model_steps_per_cpu_s", float("nan")) for r in found)}
+            r["fraction_of_peak"] = machine.fraction_of_peak(r["model_steps_per_s"], r["n_features"], r["n_hidden"],
+                                                             args.batch_size, peak)
+            rows.append(r)
+            print(f"{case:>20} {code:>8} {r['n_features']:>3} {r['n_hidden']:>3} {r['models']:>6} {r['block']:>6} "
+                  f"{r['steps']:>6} {r['devices']:>7} {r['compile_s']:>9.2f} {r['model_steps_per_s']:>14,.0f} "
+                  f"{r['model_steps_per_cpu_s']:>10,.0f} {100 * r['fraction_of_peak']:>5.1f}% {r['peak_rss_mb']:>11,.0f} "
+                  f"{r.get('mb_per_model', float('nan')):>8.3f}" + (f"  ({', '.join(f'{v:,.0f}' for v in rates)})"
+                                                                    if args.repeats > 1 else ""), flush=True)
     return rows
 
 
-def run_case(case: str, steps: int, batch_size: int, rng: str = "fast") -> dict:
-    """`measure` in a process of its own (so that its peak RSS is its own)."""
+def run_case(case: str, steps: int, batch_size: int, rng: str = "fast", cwd: Path | None = None) -> dict:
+    """`measure` in a process of its own (so that its peak RSS is its own), in the checkout `cwd` (default: this one)."""
     out = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--one", case, "--steps", str(steps),
-                          "--batch-size", str(batch_size), "--rng", rng], capture_output=True, text=True, check=True)
+                          "--batch-size", str(batch_size), "--rng", rng], capture_output=True, text=True, check=True,
+                         cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -36,9 +36,9 @@ def project_command(n: int, m: int, models: int, steps: int, out: Path) -> list[
             f"hydra.run.dir={out}"]
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -51,6 +51,8 @@ def main(argv=None) -> dict[str, list[float]]:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--modes", default="batched", help="comma list of torch_peer modes: batched, single")
+    parser.add_argument("--baseline", type=Path, help="another checkout (e.g. the code before a change): its project "
+                        "runs too, alternating, as a row of its own")
     args = parser.parse_args(argv)
     if args.torch_python is None:
         parser.error("--torch-python: this Python has no torch; give one that has (pip install torch)")
@@ -69,6 +71,11 @@ def main(argv=None) -> dict[str, list[float]]:
                 print(f"repeat {repeat}: torch {mode} {times[f'torch {mode}'][-1]:.1f} s", flush=True)
             times["project"].append(timed(project_command(n, m, args.models, args.steps, Path(tmp) / f"run{repeat}")))
             print(f"repeat {repeat}: project {times['project'][-1]:.1f} s", flush=True)
+            if args.baseline:
+                out = Path(tmp) / f"baseline{repeat}"
+                times.setdefault("project baseline", []).append(timed(project_command(n, m, args.models, args.steps, out),
+                                                                      cwd=args.baseline))
+                print(f"repeat {repeat}: project baseline {times['project baseline'][-1]:.1f} s", flush=True)
     project = statistics.median(times["project"])
     print(f"\n{args.models} models (n={n}, m={m}) x {args.steps} steps, batch 1024; median of {args.repeats} "
           "whole-process runs, alternating\n")

@@ -42,12 +42,12 @@ def profile(case: str, steps: int, repeats: int) -> list[tuple[str, float, float
 
     from sweep.config import build
     from sweep.grid import build_grid
-    from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
+    from sweep.train import Trainer, compile_group, place, shard_models, stacked_hyper
 
     cfg = build(case_config(case, steps, 1024, "fast"))
     trainer, grid = Trainer(cfg), build_grid(cfg)
     n, m, batch = cfg.model.n_features, cfg.model.n_hidden, cfg.batch_size
-    stacked = shard_models(stacked_hyper(grid), jax.devices())
+    stacked = place(stacked_hyper(grid, devices=jax.device_count()), jax.devices())
     init, run_steps, _ = compile_group(trainer)
     state, ids = init(stacked), jnp.arange(steps)
     per_stream = lambda f, *in_axes: jax.vmap(f, in_axes=in_axes)  # noqa: E731

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +17,7 @@ from tqdm.auto import tqdm
 
 from sweep import checkpoint
 from sweep.config import Config
-from sweep.kinds import KINDS
+from sweep.kinds import KINDS, Params
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +134,25 @@ class Recorder:
                 "seconds": time.perf_counter() - self.start, "compile_seconds": self.compile_seconds or 0.0,
                 "resumed_from_step": self.first_step,
                 "snapshots": self.snapshots() if self.cfg.exec.snapshots else None}
+
+
+@dataclass
+class TrainResult:
+    params: Params  # {"W": (G, m, n), "b": (G, n)}, and "W2": (G, n, m) for an untied kind (sweep/kinds.py)
+    final_loss: np.ndarray  # (G,) mean loss over `eval_batches` evaluation batches at the final weights
+    history_steps: np.ndarray  # (T,) last step of each logged interval
+    history_loss: np.ndarray  # (T, G) mean training loss over each interval
+    seconds: float
+    compile_seconds: float
+    resumed_from_step: int = 0
+    final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
+    eval_batches: np.ndarray | None = None  # (G,) evaluation batches behind each model's final_loss (its own count)
+    snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
+
+    @property
+    def W(self) -> np.ndarray:  # (G, m, n); an untied kind's W1
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray:  # (G, n)
+        return self.params["b"]
