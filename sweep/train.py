@@ -119,8 +119,7 @@ class Trainer:
         params = self.kind.init(jax.random.fold_in(hyper.key, 0), self.cfg.model.n_features, self.cfg.model.n_hidden)
         return TrainState(params, self.optimizer(hyper).init(params))
 
-    def loss(self, params: Params, x_t: BatchT, importance: PerFeature) -> jax.Array:
-        """x_t: a (features, batch) batch."""
+    def loss(self, params: Params, x_t: BatchT, importance: PerFeature) -> jax.Array:  # x_t: (features, batch)
         return self.kind.loss(params, x_t, importance)
 
     def draw(self, key) -> Draw:  # the random numbers of one batch (no density yet), features first
@@ -134,8 +133,7 @@ class Trainer:
     def batch(self, key, stream: Stream) -> BatchT:  # sample_features(key, stream.density, ...), features first
         return self.features(self.draw(key), stream)
 
-    def model_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:
-        """One AdamW step of one model on the batch x_t."""
+    def model_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:  # one AdamW step
         loss, grads = jax.value_and_grad(self.loss)(state.params, x_t, hyper.importance)
         updates, opt_state = self.optimizer(hyper).update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), loss
@@ -153,20 +151,22 @@ class Trainer:
             return expand(self.model_step(first(state), first(hyper), x_t))
         return jax.vmap(self.model_step, in_axes=(0, 0, None))(state, hyper, x_t)
 
-    def shared_step(self, state: TrainState, stacked: Stacked, step) -> tuple[TrainState, jax.Array]:
-        """One step of every stream (leading axis) with each seed's random numbers drawn once (stacked.draws)."""
-        drawn = jax.vmap(lambda key: self.draw(step_key(key, step)))(stacked.draws.key)  # (S, n, batch)
+    def shared_draws(self, stacked: Stacked, step) -> Draw:  # each seed's random numbers at this step: (S, n, batch)
+        return jax.vmap(lambda key: self.draw(step_key(key, step)))(stacked.draws.key)
+
+    def shared_step(self, state: TrainState, stacked: Stacked, drawn: Draw):  # every stream, on its seed's numbers
         pick = lambda i, stream: self.features(jax.tree.map(lambda a: a[i], drawn), stream)  # noqa: E731
         return jax.vmap(self.block_step)(state, stacked.hyper, jax.vmap(pick)(stacked.draws.index, stacked.stream))
 
     def eval_losses(self, params, stacked: Stacked, first):
-        """Loss of each model on evaluation batches first .. first + exec.eval_batches - 1: (U, K, batches). Each
-        batch's random numbers are drawn once, for every stream."""
-        def one(i):
-            x_t = jax.vmap(self.features, in_axes=(None, 0))(self.draw(jax.random.fold_in(eval_key(), i)), stacked.stream)
-            return jax.vmap(jax.vmap(self.loss, in_axes=(0, None, 0)))(params, x_t, stacked.hyper.importance)
+        """Each model's loss on evaluation batches first, first + 1, ... (exec.eval_batches): (U, K, batches)."""
+        def one(drawn, i):  # the batch's numbers, drawn once for every stream, a batch ahead (see compile_group)
+            x_t = jax.vmap(self.features, in_axes=(None, 0))(drawn, stacked.stream)
+            losses = jax.vmap(jax.vmap(self.loss, in_axes=(0, None, 0)))(params, x_t, stacked.hyper.importance)
+            return self.draw(jax.random.fold_in(eval_key(), i + 1)), losses
 
-        return jnp.moveaxis(jax.lax.map(one, first + jnp.arange(self.cfg.exec.eval_batches)), 0, -1)
+        batches = first + jnp.arange(self.cfg.exec.eval_batches)
+        return jnp.moveaxis(jax.lax.scan(one, self.draw(jax.random.fold_in(eval_key(), first)), batches)[1], 0, -1)
 
 
 def stacked_hyper(grid: Grid, block: int | None = None, devices: int = 1) -> Stacked:
@@ -180,9 +180,8 @@ def stacked_hyper(grid: Grid, block: int | None = None, devices: int = 1) -> Sta
                   blocked(jax.vmap(model_key)(seed, stream)))
     streams = Stream(jnp.asarray(grid.density[firsts]), jax.vmap(data_key)(seed[firsts]))
     seeds, index = np.unique(grid.seed[firsts], return_inverse=True)
-    if len(seeds) >= -(-u // devices):
-        return Stacked(hyper, streams)
-    return Stacked(hyper, streams, Draws(jax.vmap(data_key)(jnp.asarray(seeds)), jnp.asarray(index, jnp.int32)))
+    draws = Draws(jax.vmap(data_key)(jnp.asarray(seeds)), jnp.asarray(index, jnp.int32))
+    return Stacked(hyper, streams, None if len(seeds) >= -(-u // devices) else draws)
 
 
 def compile_group(trainer: Trainer):
@@ -193,18 +192,20 @@ def compile_group(trainer: Trainer):
     @jax.jit
     def run_steps(state: TrainState, stacked: Stacked, steps: jax.Array):
         def body(state, step):
-            if stacked.draws is not None:
-                return trainer.shared_step(state, stacked, step)
             return jax.vmap(trainer.step, in_axes=(0, 0, 0, None))(state, stacked.hyper, stacked.stream, step)
 
-        state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
+        def shared(carry, step):  # a step's shared numbers are drawn one step ahead into the loop's carry: a buffer, so
+            state, drawn = carry  # XLA cannot fuse the hash into each stream's threshold (once per stream, measured)
+            state, losses = trainer.shared_step(state, stacked, drawn)
+            return (state, trainer.shared_draws(stacked, step + 1)), losses
+
+        if stacked.draws is None:
+            state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
+        else:
+            (state, _), losses = jax.lax.scan(shared, (state, trainer.shared_draws(stacked, steps[0])), steps)
         return state, losses.mean(axis=0)
 
-    @jax.jit
-    def evaluate(params, stacked: Stacked, first):
-        return trainer.eval_losses(params, stacked, first)
-
-    return init, run_steps, evaluate
+    return init, run_steps, jax.jit(trainer.eval_losses)
 
 
 def _pad_to(array, multiple: int):
@@ -217,8 +218,7 @@ def shard_models(tree, devices):
     """Split the leading (model) axis of every leaf over `devices` (unchanged on one device)."""
     if len(devices) == 1:
         return tree
-    mesh = Mesh(np.asarray(devices), ("models",))
-    sharding = NamedSharding(mesh, PartitionSpec("models"))
+    sharding = NamedSharding(Mesh(np.asarray(devices), ("models",)), PartitionSpec("models"))
     return jax.tree.map(lambda a: jax.device_put(_pad_to(a, len(devices)), sharding), tree)
 
 
