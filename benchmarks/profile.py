@@ -1,10 +1,11 @@
 """Where a training step's time goes: `python -m benchmarks.profile [--case 20x5x100] [--steps 300]`.
 
-Times, on the same stack as `python -m benchmarks.bench` (same case syntax, sharded over the host devices),
+Times, on the same stack as `python -m sweep.bench` (same case syntax, sharded over the host devices),
 scans of `--steps` steps of:
 
 - `step`: the trainer's whole step (the program `python -m sweep.run` runs);
-- `batches`: only drawing the batches (summed, so that XLA cannot drop them: one extra pass);
+- `batches`: only drawing the batches (summed, so that XLA cannot drop them: one extra pass), each stream its own
+  (the cost that a stack of one seed's densities shares since issue 25: sweep/train.py `Draws`);
 - `model + AdamW`: the model's forward and backward pass and the AdamW update on a fixed batch per stream;
 - `AdamW`: only the optimizer update, on made-up gradients;
 - `matmul floor`: only the five matrix products a step needs (h = W x, W^T h, and the three of the
@@ -42,12 +43,12 @@ def profile(case: str, steps: int, repeats: int) -> list[tuple[str, float, float
 
     from sweep.config import build
     from sweep.grid import build_grid
-    from sweep.train import Trainer, compile_group, shard_models, stacked_hyper
+    from sweep.train import Trainer, compile_group, place, shard_models, stacked_hyper
 
     cfg = build(case_config(case, steps, 1024, "fast"))
     trainer, grid = Trainer(cfg), build_grid(cfg)
     n, m, batch = cfg.model.n_features, cfg.model.n_hidden, cfg.batch_size
-    stacked = shard_models(stacked_hyper(grid), jax.devices())
+    stacked = place(stacked_hyper(grid, devices=jax.device_count()), jax.devices())
     init, run_steps, _ = compile_group(trainer)
     state, ids = init(stacked), jnp.arange(steps)
     per_stream = lambda f, *in_axes: jax.vmap(f, in_axes=in_axes)  # noqa: E731
@@ -103,7 +104,7 @@ def profile(case: str, steps: int, repeats: int) -> list[tuple[str, float, float
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--case", default="20x5x100", help="as in python -m benchmarks.bench (default %(default)s)")
+    parser.add_argument("--case", default="20x5x100", help="as in python -m sweep.bench (default %(default)s)")
     parser.add_argument("--steps", type=int, default=300, help="steps per timed scan")
     parser.add_argument("--repeats", type=int, default=3, help="timed scans per part; the fastest counts")
     args = parser.parse_args(argv)

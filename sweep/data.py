@@ -9,13 +9,13 @@ draw alone. `rng=threefry` keeps JAX's generator for comparison.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 # the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
-MUTATE_ONLY = ["fast_uniform", "uniform", "sample_features"]
+MUTATE_ONLY = ["fast_uniform", "uniform", "draw", "features", "sample_features"]
 
 if TYPE_CHECKING:
     from sweep.shapes import Batch, BatchT, PerFeature
@@ -55,6 +55,41 @@ def uniform(key, shape, rng: str = "fast", features_first: bool = False):
     return jax.random.uniform(key, shape[::-1]).T if features_first else jax.random.uniform(key, shape)
 
 
+class Draw(NamedTuple):
+    """The random part of a batch, a function of its key only: the density acts on it afterwards (`features`)."""
+
+    u: jax.Array  # U[0, 1), one per entry, in the batch's layout
+    normal: jax.Array | None  # N(0, 1) values (distribution=normal), same layout; None otherwise
+
+
+def draw(key, n: int, batch_size: int, distribution: str = "uniform", rng: str = "fast", features_first: bool = False,
+         correlation: str = "none") -> Draw:
+    """What `sample_features` draws for a (batch_size, n) batch (with `features_first` or a correlation: its
+    (n, batch_size) transpose), before any density: every density applied to one draw (common random numbers)."""
+    transposed = features_first or correlation != "none"
+    u = uniform(key, (n, batch_size) if transposed else (batch_size, n), rng, transposed)
+    if distribution in ("uniform", "signed_uniform"):
+        return Draw(u, None)
+    values = jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n))
+    return Draw(u, values.T if transposed else values)
+
+
+def features(d: Draw, density: PerFeature, distribution: str = "uniform", features_first: bool = False,
+             correlation: str = "none", set_size: int = 1) -> Batch | BatchT:
+    """The batch of `density` (n,) from the draw d (as `sample_features` documents)."""
+    if correlation != "none":
+        x_t = _set_features(d.u, density, correlation, set_size, d.normal, signed=distribution == "signed_uniform")
+        return x_t if features_first else x_t.T
+    if features_first:
+        density = density[:, None]
+    present = d.u < density
+    if distribution == "uniform":
+        return jnp.where(present, d.u / density, 0.0)
+    if distribution == "signed_uniform":  # U[-1, 1) from the same draw: 2 u / density - 1
+        return jnp.where(present, 2.0 * d.u / density - 1.0, 0.0)
+    return jnp.where(present, d.normal, 0.0)
+
+
 def sample_features(key, density: PerFeature, batch_size: int, distribution: str = "uniform", rng: str = "fast",
                     features_first: bool = False, correlation: str = "none", set_size: int = 1) -> Batch | BatchT:
     """A (batch_size, n_features) batch; density (n_features,) = 1 - sparsity per feature.
@@ -62,26 +97,11 @@ def sample_features(key, density: PerFeature, batch_size: int, distribution: str
     Uniform values use one draw per entry for both the mask and the value: u < density marks
     the feature present, and then u / density is U[0, 1). With `features_first` the same batch
     comes as its (n_features, batch_size) transpose (the trainer's layout). With a `correlation`,
-    features form sets of `set_size` (see `_set_features`).
+    features form sets of `set_size` (see `_set_features`). It is `features(draw(key, ...), density, ...)`:
+    the random numbers depend on the key only, so batches of one key at two densities share them.
     """
-    n = density.shape[-1]
-    shape = (n, batch_size) if features_first else (batch_size, n)
-    if correlation != "none":
-        u = uniform(key, (n, batch_size), rng, features_first=True)
-        normal = None if distribution in ("uniform", "signed_uniform") else \
-            jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n)).T
-        x_t = _set_features(u, density, correlation, set_size, normal, signed=distribution == "signed_uniform")
-        return x_t if features_first else x_t.T
-    if features_first:
-        density = density[:, None]
-    u = uniform(key, shape, rng, features_first)
-    present = u < density
-    if distribution == "uniform":
-        return jnp.where(present, u / density, 0.0)
-    if distribution == "signed_uniform":  # U[-1, 1) from the same draw: 2 u / density - 1
-        return jnp.where(present, 2.0 * u / density - 1.0, 0.0)
-    values = jax.random.normal(jax.random.fold_in(key, 1), (batch_size, n))
-    return jnp.where(present, values.T if features_first else values, 0.0)
+    d = draw(key, density.shape[-1], batch_size, distribution, rng, features_first, correlation)
+    return features(d, density, distribution, features_first, correlation, set_size)
 
 
 def _set_features(u, density, correlation: str, k: int, normal=None, signed: bool = False):

@@ -3,9 +3,10 @@
 A model is identified by its coordinate *values* (not its position in the grid): its random
 streams are derived from them, so a model trains identically alone, fused, chunked or sharded.
 Its initialisation comes from `stream` (a hash of all its coordinates), its training batches from
-`data_stream` (a hash of its density and data.train_size only, with its seed): models that differ only in
-importance, lr or weight decay see the same batch at every step (common random numbers), so the trainer draws
-that batch once and shares it. Grid rows are ordered seed, density, train size, importance, lr, weight decay,
+its seed (the random numbers) and density (their threshold); `data_stream` (a hash of its density and
+data.train_size only) with its seed names that batch stream: models that differ only in importance, lr or weight
+decay see the same batch at every step (common random numbers), so the trainer makes that batch once and shares
+it. Grid rows are ordered seed, density, train size, importance, lr, weight decay,
 so such models form contiguous blocks (`Grid.block_size`).
 """
 from __future__ import annotations

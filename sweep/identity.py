@@ -29,6 +29,12 @@ LATER_DEFAULTS = {"data.correlation": "none", "data.set_size": 1, "data.train_si
 # its neighbours: hashing the rule gives every such run another fingerprint, so that none is reused, even with
 # exec.reuse_other_code, as if its losses meant the same (same weights; retrain to get comparable losses).
 EVAL_RULE = "own"
+# Whose random numbers a model's batches are (sweep/train.py data_key, eval_key): "seed" = one uniform draw per seed and
+# step, shared by every density of the seed, and one evaluation draw for every model (issue 25). Runs made before it drew
+# a stream per (seed, density): other batches, so other weights and losses. Hashing the rule gives each such run another
+# fingerprint: `python -m sweep.run` refuses to reuse its complete run (another config) and sets its checkpoint aside
+# (retrains), so older results are never mixed with newer ones; retrain them to compare.
+DATA_RULE = "seed"
 
 
 def config_fingerprint(config: Config) -> str:
@@ -42,6 +48,7 @@ def config_fingerprint(config: Config) -> str:
         if tree[section][name] == default:
             tree[section].pop(name)
     tree["exec"]["eval_rule"] = EVAL_RULE
+    tree["data"]["streams"] = DATA_RULE
     return hashlib.sha1(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:16]
 
 

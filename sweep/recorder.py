@@ -1,12 +1,14 @@
 """The bookkeeping of one training run, kept out of the training loop: which steps end a chunk (`chunk_plan`), the
 loss history, the weights kept at the snapshot steps (exec.snapshots), checkpoints (save and resume) and timing and
-the progress bar. Nothing here changes a model's weights or random streams.
+the progress bar, the result (`TrainResult`) and the final evaluation's statistics (`final_evaluation`: each model's
+own batch count). Nothing here changes a model's weights or random streams.
 """
 from __future__ import annotations
 
 import logging
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +18,7 @@ from tqdm.auto import tqdm
 
 from sweep import checkpoint
 from sweep.config import Config
-from sweep.kinds import KINDS
+from sweep.kinds import KINDS, Params
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +135,57 @@ class Recorder:
                 "seconds": time.perf_counter() - self.start, "compile_seconds": self.compile_seconds or 0.0,
                 "resumed_from_step": self.first_step,
                 "snapshots": self.snapshots() if self.cfg.exec.snapshots else None}
+
+
+@dataclass
+class TrainResult:
+    params: Params  # {"W": (G, m, n), "b": (G, n)}, and "W2": (G, n, m) for an untied kind (sweep/kinds.py)
+    final_loss: np.ndarray  # (G,) mean loss over `eval_batches` evaluation batches at the final weights
+    history_steps: np.ndarray  # (T,) last step of each logged interval
+    history_loss: np.ndarray  # (T, G) mean training loss over each interval
+    seconds: float
+    compile_seconds: float
+    resumed_from_step: int = 0
+    final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
+    eval_batches: np.ndarray | None = None  # (G,) evaluation batches behind each model's final_loss (its own count)
+    snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
+    train_loss: np.ndarray | None = None  # (G,) data.train_size > 0: loss on the model's own T training samples
+
+    @property
+    def W(self) -> np.ndarray:  # (G, m, n); an untied kind's W1
+        return self.params["W"]
+
+    @property
+    def b(self) -> np.ndarray:  # (G, n)
+        return self.params["b"]
+
+
+def final_evaluation(evaluate, params, stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(final_loss, its standard error, batches), each (G,): every model's own batch count, a function of its own
+    losses only. A model starts with exec.eval_batches batches and doubles them while its standard error is above
+    exec.eval_rel_se of its loss, up to exec.eval_max_batches; batch i of a density is the same for every model
+    (eval_key), so a model's final loss never depends on which other models share its job."""
+    ex = cfg.exec
+    losses = np.zeros((0, 0))
+
+    def measure(upto):  # (G, upto) per-batch losses, evaluated exec.eval_batches at a time for the whole job
+        nonlocal losses
+        while losses.shape[1] < upto:
+            more = unpad(evaluate(params, stacked, losses.shape[1]))  # (G, eval_batches)
+            losses = more if losses.size == 0 else np.concatenate([losses, more], axis=1)
+        return losses
+
+    start = min(ex.eval_batches, ex.eval_max_batches)
+    batches = np.full(len(measure(start)), start)
+    mean, se = np.zeros(len(batches)), np.full(len(batches), np.inf)
+    todo = np.ones(len(batches), bool)
+    while todo.any():
+        for t in np.unique(batches[todo]):  # each model's statistics from its own first t batches
+            rows = todo & (batches == t)
+            own = measure(t)[rows, :t]
+            mean[rows] = own.mean(axis=1)
+            se[rows] = own.std(axis=1, ddof=1) / np.sqrt(t) if t > 1 else np.inf
+        noisy = np.isfinite(mean) & ~(se <= ex.eval_rel_se * np.abs(mean))
+        todo = noisy & (batches < ex.eval_max_batches)
+        batches[todo] = np.minimum(2 * batches[todo], ex.eval_max_batches)
+    return mean, se, batches

@@ -4,10 +4,11 @@ Every per-model function below sees ONE model; `jax.vmap` stacks them. Nothing r
 the model axis, so each model trains exactly as if it were alone.
 
 Common random numbers: a model's batches depend only on its seed and density (its data
-stream), so the K models of a block that differ only in importance, lr or weight decay see the
-same batch at every step. The stack is (U streams, K models): each step draws one batch per
-stream and vmaps the K models' steps over it (K = 1: every model draws its own). A model
-trained alone draws exactly the batches it draws in a block.
+stream), so the K models of a block that differ only in importance, lr or weight decay see the same batch at every
+step. The stack is (U streams, K models): each step makes one batch per stream and vmaps the K models' steps over it
+(K = 1: every model has its own). A step's random numbers depend on the seed alone and a density thresholds them
+(sweep/data.py `draw`, `features`), so a seed's numbers are drawn once for all its streams where that costs less
+(`Draws`), and each evaluation batch once for every stream. A model trained alone draws exactly what it draws here.
 """
 from __future__ import annotations
 
@@ -23,14 +24,14 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from sweep import trainset
 from sweep.config import Config, OptimConfig
-from sweep.data import sample_features
+from sweep.data import Draw, draw, features
 from sweep.grid import Grid
 from sweep.kinds import KINDS, Kind, Params
-from sweep.recorder import Recorder, chunk_plan
+from sweep.recorder import Recorder, TrainResult, chunk_plan, final_evaluation
 
 # the functions mutation testing plants bugs in (tools/mutate.py; the rest is plumbing or messages)
-MUTATE_ONLY = ["model_key", "data_key", "eval_key", "make_optimizer", "Trainer", "stacked_hyper", "compile_group",
-               "final_evaluation", "train_grid", "_pad_to", "shard_models"]
+MUTATE_ONLY = ["model_key", "data_key", "eval_key", "step_key", "make_optimizer", "Trainer", "stacked_hyper",
+               "compile_group", "train_grid", "_pad_to", "shard_models", "place"]
 
 if TYPE_CHECKING:
     from sweep.shapes import BatchT, PerFeature
@@ -45,20 +46,23 @@ class Hyper(NamedTuple):
     key: jax.Array  # this model's initialisation stream
 
 
-class Stream(NamedTuple):
-    """One data stream: what shapes a model's data (seed, density), shared by a block of models."""
-
+class Stream(NamedTuple):  # one data stream: what shapes a model's data (seed, density), shared by a block of models
     density: jax.Array  # (n,)
-    key: jax.Array  # training batches: a function of the seed, the density and the train size only
-    eval_key: jax.Array  # evaluation batches: a function of the density (and train size) only
+    key: jax.Array  # training batches' random numbers: a function of the seed only (data_key)
     train_size: jax.Array  # () data.train_size: T samples drawn once, minibatches drawn from them (0: fresh batches)
 
 
+class Draws(NamedTuple):  # the S seeds of a stack, when their numbers are drawn once per step for all their streams
+    key: jax.Array  # (S,) each seed's data_key, replicated on every device
+    index: jax.Array  # (U,) the seed of each stream: an index into key
+
+
 class Stacked(NamedTuple):
-    """A grid as U streams x K models: hyper leaves are (U, K, ...), stream leaves (U, ...)."""
+    """A grid as U streams x K models: hyper leaves are (U, K, ...), stream leaves (U, ...); draws None: per stream."""
 
     hyper: Hyper
     stream: Stream
+    draws: Draws | None = None
 
 
 class TrainState(NamedTuple):
@@ -66,7 +70,7 @@ class TrainState(NamedTuple):
     opt_state: optax.OptState
 
 
-EVAL_LABEL = zlib.crc32(b"eval")
+EVAL_LABEL, DATA_LABEL = zlib.crc32(b"eval"), zlib.crc32(b"data")
 
 
 def model_key(seed, stream):
@@ -74,14 +78,19 @@ def model_key(seed, stream):
     return jax.random.fold_in(jax.random.PRNGKey(seed), stream)
 
 
-def data_key(seed, data_stream):
-    """Key of a model's training batches: its seed and density only (not importance, lr, weight decay)."""
-    return jax.random.fold_in(jax.random.PRNGKey(seed), data_stream)
+def data_key(seed):
+    """Key of a model's training batches' random numbers: its seed only (its density thresholds them)."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), DATA_LABEL)
 
 
-def eval_key(data_stream):
-    """Key of the final evaluation batches: the density only, so every seed of a cell sees the same batches."""
-    return jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(0), EVAL_LABEL), data_stream)
+def step_key(key, step):
+    """The key of one step's batch in the stream of `key`."""
+    return jax.random.fold_in(jax.random.fold_in(key, 1), step)
+
+
+def eval_key():
+    """Key of the final evaluation batches' random numbers: the same for every seed and density."""
+    return jax.random.fold_in(jax.random.PRNGKey(0), EVAL_LABEL)
 
 
 def make_optimizer(lr, weight_decay, optim: OptimConfig, steps: int) -> optax.GradientTransformation:
@@ -113,17 +122,21 @@ class Trainer:
         params = self.kind.init(jax.random.fold_in(hyper.key, 0), self.cfg.model.n_features, self.cfg.model.n_hidden)
         return TrainState(params, self.optimizer(hyper).init(params))
 
-    def loss(self, params: Params, x_t: BatchT, importance: PerFeature) -> jax.Array:
-        """x_t: a (features, batch) batch."""
+    def loss(self, params: Params, x_t: BatchT, importance: PerFeature) -> jax.Array:  # x_t: (features, batch)
         return self.kind.loss(params, x_t, importance)
 
-    def batch(self, key, stream: Stream):
+    def draw(self, key) -> Draw:  # the random numbers of one batch (no density yet), features first
         data = self.cfg.data
-        return sample_features(key, stream.density, self.cfg.batch_size, data.distribution, data.rng,
-                               features_first=True, correlation=data.correlation, set_size=data.set_size)
+        return draw(key, self.cfg.model.n_features, self.cfg.batch_size, data.distribution, data.rng, True, data.correlation)
 
-    def model_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:
-        """One AdamW step of one model on the batch x_t."""
+    def features(self, d: Draw, stream: Stream) -> BatchT:  # the stream's (features, batch) batch from the draw d
+        data = self.cfg.data
+        return features(d, stream.density, data.distribution, True, data.correlation, data.set_size)
+
+    def batch(self, key, stream: Stream) -> BatchT:  # sample_features(key, stream.density, ...), features first
+        return self.features(self.draw(key), stream)
+
+    def model_step(self, state: TrainState, hyper: Hyper, x_t: BatchT) -> tuple[TrainState, jax.Array]:  # one AdamW step
         loss, grads = jax.value_and_grad(self.loss)(state.params, x_t, hyper.importance)
         updates, opt_state = self.optimizer(hyper).update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), loss
@@ -131,7 +144,7 @@ class Trainer:
     def step(self, state: TrainState, hyper: Hyper, stream: Stream, step, train_x=None) -> tuple[TrainState, jax.Array]:
         """One step of the K models of a stream (leading axis): the stream's batch at this step, drawn once (from its
         training set train_x when data.train_size > 0)."""
-        key = jax.random.fold_in(jax.random.fold_in(stream.key, 1), step)
+        key = step_key(stream.key, step)
         x_t = self.batch(key, stream) if train_x is None else trainset.minibatch(self, key, stream, train_x)
         return self.block_step(state, hyper, x_t)
 
@@ -144,27 +157,39 @@ class Trainer:
             return expand(self.model_step(first(state), first(hyper), x_t))
         return jax.vmap(self.model_step, in_axes=(0, 0, None))(state, hyper, x_t)
 
-    def eval_losses(self, params, hyper: Hyper, stream: Stream, first):
-        """Loss of each of the K models on evaluation batches first .. first + exec.eval_batches - 1: (K, batches)."""
-        def one(i):
-            x_t = self.batch(jax.random.fold_in(stream.eval_key, i), stream)
-            return jax.vmap(self.loss, in_axes=(0, None, 0))(params, x_t, hyper.importance)
+    def shared_draws(self, stacked: Stacked, step) -> Draw:  # each seed's random numbers at this step: (S, n, batch)
+        return jax.vmap(lambda key: self.draw(step_key(key, step)))(stacked.draws.key)
 
-        return jax.lax.map(one, first + jnp.arange(self.cfg.exec.eval_batches)).T
+    def shared_step(self, state: TrainState, stacked: Stacked, drawn: Draw):  # every stream, on its seed's numbers
+        pick = lambda i, stream: self.features(jax.tree.map(lambda a: a[i], drawn), stream)  # noqa: E731
+        return jax.vmap(self.block_step)(state, stacked.hyper, jax.vmap(pick)(stacked.draws.index, stacked.stream))
+
+    def eval_losses(self, params, stacked: Stacked, first):
+        """Each model's loss on evaluation batches first, first + 1, ... (exec.eval_batches): (U, K, batches)."""
+        def one(drawn, i):  # the batch's numbers, drawn once for every stream, a batch ahead (see compile_group)
+            x_t = jax.vmap(self.features, in_axes=(None, 0))(drawn, stacked.stream)
+            losses = jax.vmap(jax.vmap(self.loss, in_axes=(0, None, 0)))(params, x_t, stacked.hyper.importance)
+            return self.draw(jax.random.fold_in(eval_key(), i + 1)), losses
+
+        batches = first + jnp.arange(self.cfg.exec.eval_batches)
+        return jnp.moveaxis(jax.lax.scan(one, self.draw(jax.random.fold_in(eval_key(), first)), batches)[1], 0, -1)
 
 
-def stacked_hyper(grid: Grid, block: int | None = None) -> Stacked:
-    """The grid as (U streams, K models): K = `block` (default: grid.block_size()) consecutive models share a stream."""
+def stacked_hyper(grid: Grid, block: int | None = None, devices: int = 1) -> Stacked:
+    """The grid as (U streams, K models): K = `block` (default: grid.block_size()) consecutive models share a stream.
+    With fewer seeds than streams per device (of `devices`), each seed's numbers are drawn once per step (Draws)."""
     k = grid.block_size() if block is None else block
-    u = len(grid) // k
-    seed, stream, data_stream = (jnp.asarray(a) for a in (grid.seed, grid.stream, grid.data_stream))
+    u, seed, stream = len(grid) // k, jnp.asarray(grid.seed), jnp.asarray(grid.stream)
     blocked = lambda a: jnp.asarray(a).reshape(u, k, *jnp.shape(a)[1:])  # noqa: E731
     firsts = np.arange(u) * k
     hyper = Hyper(blocked(grid.importance), blocked(grid.lr), blocked(grid.weight_decay),
                   blocked(jax.vmap(model_key)(seed, stream)))
-    streams = Stream(jnp.asarray(grid.density[firsts]), jax.vmap(data_key)(seed[firsts], data_stream[firsts]),
-                     jax.vmap(eval_key)(data_stream[firsts]), jnp.asarray(grid.train_size[firsts], jnp.int32))
-    return Stacked(hyper, streams)
+    streams = Stream(jnp.asarray(grid.density[firsts]), jax.vmap(data_key)(seed[firsts]),
+                     jnp.asarray(grid.train_size[firsts], jnp.int32))
+    seeds, index = np.unique(grid.seed[firsts], return_inverse=True)
+    draws = Draws(jax.vmap(data_key)(jnp.asarray(seeds)), jnp.asarray(index, jnp.int32))
+    shared = len(seeds) < -(-u // devices) and not grid.train_size.any()  # training sets: each stream draws its own
+    return Stacked(hyper, streams, draws if shared else None)
 
 
 def compile_group(trainer: Trainer):
@@ -182,13 +207,18 @@ def compile_group(trainer: Trainer):
             return jax.vmap(trainer.step, in_axes=(0, 0, 0, None, 0))(state, stacked.hyper, stacked.stream, step,
                                                                         train_x)
 
-        state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
+        def shared(carry, step):  # a step's shared numbers are drawn one step ahead into the loop's carry: a buffer, so
+            state, drawn = carry  # XLA cannot fuse the hash into each stream's threshold (once per stream, measured)
+            state, losses = trainer.shared_step(state, stacked, drawn)
+            return (state, trainer.shared_draws(stacked, step + 1)), losses
+
+        if stacked.draws is None:
+            state, losses = jax.lax.scan(body, state, steps)  # losses: (len(steps), U, K)
+        else:
+            (state, _), losses = jax.lax.scan(shared, (state, trainer.shared_draws(stacked, steps[0])), steps)
         return state, losses.mean(axis=0)
 
-    @jax.jit
-    def evaluate(params, stacked: Stacked, first):
-        return jax.vmap(trainer.eval_losses, in_axes=(0, 0, 0, None))(params, stacked.hyper, stacked.stream, first)
-    return init, run_steps, evaluate
+    return init, run_steps, jax.jit(trainer.eval_losses)
 
 
 def _pad_to(array, multiple: int):
@@ -201,63 +231,17 @@ def shard_models(tree, devices):
     """Split the leading (model) axis of every leaf over `devices` (unchanged on one device)."""
     if len(devices) == 1:
         return tree
-    mesh = Mesh(np.asarray(devices), ("models",))
-    sharding = NamedSharding(mesh, PartitionSpec("models"))
+    sharding = NamedSharding(Mesh(np.asarray(devices), ("models",)), PartitionSpec("models"))
     return jax.tree.map(lambda a: jax.device_put(_pad_to(a, len(devices)), sharding), tree)
 
 
-@dataclass
-class TrainResult:
-    params: Params  # {"W": (G, m, n), "b": (G, n)}, and "W2": (G, n, m) for an untied kind (sweep/kinds.py)
-    final_loss: np.ndarray  # (G,) mean loss over `eval_batches` evaluation batches at the final weights
-    history_steps: np.ndarray  # (T,) last step of each logged interval
-    history_loss: np.ndarray  # (T, G) mean training loss over each interval
-    seconds: float
-    compile_seconds: float
-    resumed_from_step: int = 0
-    final_loss_se: np.ndarray | None = None  # (G,) standard error of final_loss: std of per-batch losses / sqrt(batches)
-    eval_batches: np.ndarray | None = None  # (G,) evaluation batches behind each model's final_loss (its own count)
-    snapshots: dict | None = None  # exec.snapshots: {"step": (S,), "W": (S, G, m, n), "b": (S, G, n), ...}
-    train_loss: np.ndarray | None = None  # (G,) data.train_size > 0: loss on the model's own T training samples
-
-    @property
-    def W(self) -> np.ndarray:  # (G, m, n); an untied kind's W1
-        return self.params["W"]
-
-    @property
-    def b(self) -> np.ndarray:  # (G, n)
-        return self.params["b"]
-
-
-def final_evaluation(evaluate, params, stacked: Stacked, cfg: Config, unpad) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(final_loss, its standard error, batches), each (G,): every model's own batch count, a function of its own
-    losses only. A model starts with exec.eval_batches batches and doubles them while its standard error is above
-    exec.eval_rel_se of its loss, up to exec.eval_max_batches; batch i is the same for every model of a density
-    (its eval stream), so a model's final loss never depends on which other models share its job."""
-    ex = cfg.exec
-    losses = np.zeros((0, 0))
-
-    def measure(upto):  # (G, upto) per-batch losses, evaluated exec.eval_batches at a time for the whole job
-        nonlocal losses
-        while losses.shape[1] < upto:
-            more = unpad(evaluate(params, stacked, losses.shape[1]))  # (G, eval_batches)
-            losses = more if losses.size == 0 else np.concatenate([losses, more], axis=1)
-        return losses
-
-    start = min(ex.eval_batches, ex.eval_max_batches)
-    batches = np.full(len(measure(start)), start)
-    mean, se = np.zeros(len(batches)), np.full(len(batches), np.inf)
-    todo = np.ones(len(batches), bool)
-    while todo.any():
-        for t in np.unique(batches[todo]):  # each model's statistics from its own first t batches
-            rows = todo & (batches == t)
-            own = measure(t)[rows, :t]
-            mean[rows] = own.mean(axis=1)
-            se[rows] = own.std(axis=1, ddof=1) / np.sqrt(t) if t > 1 else np.inf
-        noisy = np.isfinite(mean) & ~(se <= ex.eval_rel_se * np.abs(mean))
-        todo = noisy & (batches < ex.eval_max_batches)
-        batches[todo] = np.minimum(2 * batches[todo], ex.eval_max_batches)
-    return mean, se, batches
+def place(stacked: Stacked, devices) -> Stacked:
+    """The stack on `devices`: its streams split over them (shard_models), the shared draws' keys on every one."""
+    if stacked.draws is None or len(devices) == 1:
+        return shard_models(stacked, devices)
+    everywhere = NamedSharding(Mesh(np.asarray(devices), ("models",)), PartitionSpec())
+    return shard_models(stacked._replace(draws=None), devices)._replace(
+        draws=Draws(jax.device_put(stacked.draws.key, everywhere), shard_models(stacked.draws.index, devices)))
 
 
 def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=None,
@@ -277,7 +261,7 @@ def train_grid(cfg: Config, grid: Grid, progress: bool | None = None, devices=No
     # (U padded, K, ...) <-> (G, ...): drop the padding streams, flatten streams x models in grid order; and back
     unpad = lambda tree: jax.tree.map(lambda a: np.asarray(a)[:n_streams].reshape(n_models, *a.shape[2:]), tree)  # noqa: E731
     blocked = lambda a: jnp.asarray(a).reshape(n_streams, block, *a.shape[1:])  # noqa: E731
-    stacked = shard_models(stacked_hyper(grid, block), devices)
+    stacked = place(stacked_hyper(grid, block, len(devices)), devices)
     record = Recorder(cfg, n_models, unpad, checkpoint_path, fingerprint, cfg.exec.progress if progress is None else progress)
     # initialise every model, or take up a checkpoint of this run where it stopped
     state = init(stacked)

@@ -5,7 +5,7 @@ import pytest
 
 from sweep.grid import build_grid
 from sweep.identity import config_fingerprint
-from sweep.recorder import chunk_plan, snapshot_bytes, snapshot_steps
+from sweep.recorder import chunk_plan, final_evaluation, snapshot_bytes, snapshot_steps
 from sweep.results import load_snapshots, load_weights
 from sweep.run import run
 from sweep.train import train_grid
@@ -79,3 +79,47 @@ def test_a_run_writes_snapshots_beside_its_results_and_they_change_its_fingerpri
     assert config_fingerprint(cfg) != config_fingerprint(make_config(**{**SNAP, "steps": 40, "exec": {"log_every": 20}}))
     # without snapshots the fingerprint is the one of the code before exec.snapshots existed (LATER_DEFAULTS)
     assert config_fingerprint(make_config(**TINY)) == config_fingerprint(make_config(**TINY, **{}))
+
+
+class _Exec:
+    def __init__(self, eval_batches, eval_rel_se, eval_max_batches):
+        self.eval_batches, self.eval_rel_se, self.eval_max_batches = eval_batches, eval_rel_se, eval_max_batches
+
+
+class _Cfg:
+    def __init__(self, **exec_):
+        self.exec = _Exec(**exec_)
+
+
+def test_final_evaluation():
+    """The doubling rule with per-batch losses chosen by hand: model 0 is steady, model 1 noisy, model 2 diverged.
+    Each model's count is its own: the noisy model's doubling leaves the steady one at its first batches."""
+    losses = np.stack([np.full(64, 0.5), 1.0 + np.tile([-0.3, 0.3], 32), np.full(64, np.nan)])
+    calls = []
+
+    def evaluate(params, stacked, first):
+        calls.append(int(first))
+        return losses[:, first:first + 4]
+
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=64),
+                                       lambda a: np.asarray(a))
+    # model 1 (mean 1): se = 0.3 / sqrt(n - 1) <= 0.05 first at n = 64 (n = 32: 0.0539)
+    assert count.tolist() == [4, 64, 4] and calls == list(range(0, 64, 4))
+    assert mean[0] == 0.5 and se[0] == 0.0 and np.isnan(mean[2])
+    assert mean[1] == pytest.approx(losses[1].mean())
+    assert mean[1] == 1.0 and se[1] == pytest.approx(0.3 / np.sqrt(63))
+    calls.clear()
+    mean, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.05, eval_max_batches=16),
+                                       lambda a: np.asarray(a))
+    assert count.tolist() == [4, 16, 4] and calls == [0, 4, 8, 12] and mean[1] == pytest.approx(losses[1, :16].mean())
+    calls.clear()
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=1.0, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count.tolist() == [4, 4, 4] and calls == [0]  # quiet enough at once
+    # the count doubles: 4 batches (se 0.3/sqrt(3) = 0.17) are too noisy for 12%, 8 (0.3/sqrt(7) = 0.113) are not
+    _, se, count = final_evaluation(evaluate, None, None, _Cfg(eval_batches=4, eval_rel_se=0.12, eval_max_batches=64),
+                                    lambda a: np.asarray(a))
+    assert count.tolist() == [4, 8, 4]
+    _, se, count = final_evaluation(lambda p, s, f: losses[:, f:f + 1], None, None,
+                                    _Cfg(eval_batches=1, eval_rel_se=0.05, eval_max_batches=1), lambda a: np.asarray(a))
+    assert count.tolist() == [1, 1, 1] and np.isinf(se).all()  # one batch: no standard error

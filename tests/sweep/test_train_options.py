@@ -87,7 +87,7 @@ def hand_train(option: dict, cfg, grid, i: int):
     key = model_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.stream[i]))
     params = flax_init(jax.random.fold_in(key, 0), n, cfg.model.n_hidden, untied=untied)
     params = {k: params[k] for k in ("W", "W2", "b") if k in params}
-    batches = data_key(jnp.uint32(grid.seed[i]), jnp.uint32(grid.data_stream[i]))
+    batches = data_key(jnp.uint32(grid.seed[i]))
 
     @jax.jit
     def draw(k):
@@ -120,7 +120,7 @@ def hand_train(option: dict, cfg, grid, i: int):
         x = draw(jax.random.fold_in(jax.random.fold_in(batches, 1), s))
         params, m, v, value = step(params, m, v, x, s + 1, hand_lr(option, lr, s))
         losses.append(float(value))
-    evaluation = eval_key(jnp.uint32(grid.data_stream[i]))
+    evaluation = eval_key()
     final = np.mean([float(jax.jit(loss)(params, draw(jax.random.fold_in(evaluation, j)))) for j in range(EVAL_BATCHES)])
     return np.asarray(params["W"]), np.asarray(params["b"]), np.asarray(losses), final, params.get("W2")
 

@@ -38,7 +38,9 @@ def test_models_fused_across_train_sizes_train_as_if_alone(rng):
                                    "seed": int(grid.seed[i])})
         alone = train_grid(alone_cfg, build_grid(alone_cfg))
         np.testing.assert_array_equal(alone.W[0], fused.W[i])
-        np.testing.assert_array_equal(alone.final_loss[0], fused.final_loss[i])
+        # the test loss: fresh batches drawn once for every stream of the job (sweep/train.py eval_losses), whose
+        # float32 sums XLA vectorises by the job's width: equal to rounding (1 ulp seen), as in test_train_draws
+        np.testing.assert_allclose(alone.final_loss[0], fused.final_loss[i], rtol=1e-6)
         np.testing.assert_array_equal(alone.train_loss[0], fused.train_loss[i])
 
 
