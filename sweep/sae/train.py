@@ -136,10 +136,13 @@ def train_saes(sources: Sources, cfg: SAEConfig, n_latents: int, seeds=None, coe
             state, loss = run_steps(state, rows, jnp.arange(done, done + length))
             losses.append(np.asarray(loss))
             end = done + length
-            if checkpoint_path and cfg.checkpoint_every and end < cfg.steps and \
-                    end // cfg.checkpoint_every > done // cfg.checkpoint_every:
+            due = cfg.checkpoint_every and end // cfg.checkpoint_every > done // cfg.checkpoint_every
+            stopping = checkpoint.STOP.is_set() and end < cfg.steps  # SIGTERM / Ctrl-C: keep the state, then stop
+            if checkpoint_path and (due or stopping) and end < cfg.steps:
                 checkpoint.save(checkpoint_path, jax.tree.map(np.asarray, state), end, list(range(len(losses))),
                                 losses, key)
+            if stopping:
+                raise SystemExit(143)
             bar.update(length)
             bar.set_postfix(loss=f"{np.nanmean(losses[-1]):.3g}")
     stats = jax.tree.map(np.asarray, evaluate(state[0], rows))
