@@ -41,13 +41,16 @@ from analysis.experiments import (
     notebook,
     phase_change,
     privileged,
+    sae_synthetic,
+    sae_toy,
     transformations,
 )
 from analysis.experiments.claims import FORMATS, Fact, Preset
 from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
-           privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial)
+           privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial,
+           sae_toy, sae_synthetic)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
                   ReLU), or Sharkey-style synthetic directions; the true features of each
     train.py      the SAE grid (sources x SAE seeds x coefficients) vmapped in one program per dictionary size
     score.py      scores against the true features: MMCS, recovered share, dead/dense latents, L0, FVE, MSE
+    stage.py      a stage on a run (each run of a multirun) or synthetic sources: the files it writes, reuse
     __main__.py   `python -m sweep.sae run=PATH sae.dict_size=[4,8] sae.l1=[0.01,0.1]` (Hydra, conf/sae.yaml)
 
 The engine's guarantees hold: every SAE trains exactly as if alone (its batches depend on its source and SAE seed, its

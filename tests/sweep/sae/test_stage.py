@@ -27,7 +27,7 @@ def test_the_stage_writes_one_row_per_sae_beside_the_run(run):
     assert len(scores) == 2 * 2 * 3 * 2  # best seed of 2 cells x 2 sizes x 3 coefficients x 2 SAE seeds
     assert sorted(scores["dict_size"].unique()) == [2, 6] and scores["mmcs"].between(0, 1).all()
     features = pd.read_parquet(run / "sae" / "features.parquet")
-    assert len(features) == len(scores) * 4 and (run / "sae" / "summary.json").exists()
+    assert len(features) == len(scores) * 4 and (run / "sae" / "sae.json").exists()
 
 
 @pytest.mark.parametrize("arg, says", [("sae.dict_size=0", "sae.dict_size=0 must be an integer >= 1"),
