@@ -36,9 +36,8 @@ def recovers_at_g(run: Run) -> Verdict:
     if big.empty:
         return None
     worst = big.loc[big["mmcs"].idxmin()]
-    return Verdict(bool((big["mmcs"] > RECOVERY).all()),
-                   f"MMCS {', '.join(f'{m:.3f} (L={int(s)}, l1={c:.2g})' for s, m, c in zip(big['dict_size'], big['mmcs'], big['coeff']))}; "
-                   f"lowest {worst['mmcs']:.3f}", {"G": G})
+    each = ", ".join(f"{m:.3f} (L={int(s)}, l1={c:.2g})" for s, m, c in zip(big["dict_size"], big["mmcs"], big["coeff"]))
+    return Verdict(bool((big["mmcs"] > RECOVERY).all()), f"MMCS {each}; lowest {worst['mmcs']:.3f}", {"G": G})
 
 
 def grows_with_size(run: Run) -> Verdict:
@@ -61,7 +60,7 @@ CLAIMS = (
           f"{SHARKEY}, TL;DR", f"MMCS > {RECOVERY}: every feature matched by an atom at the stage's recovery cosine on "
           "average (their figures show MMCS near 1 at the best coefficient; paraphrased from memory)", recovers_at_g),
     Claim("MMCS (best coefficient) rises with the dictionary size up to G={G}",
-          "paraphrase (from memory, the text could not be read here): dictionaries smaller than the number of "
+          "paraphrase: (from memory, the text could not be read here) dictionaries smaller than the number of "
           "ground-truth features recover fewer of them; MMCS grows with dictionary size",
           f"{SHARKEY}, section on toy data (MMCS against dictionary size and L1 coefficient)",
           "strictly increasing over the sizes <= G: a dictionary of L atoms can match at most L nearly orthogonal "

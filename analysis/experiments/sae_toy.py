@@ -65,7 +65,7 @@ CLAIMS = (
           f"MMCS > {RECOVERY}, the stage's recovery cosine", sparse_recovered),
     Claim("recovery against superposition (features per hidden dim): the densest superposed model recovers less than "
           "the sparsest",
-          "not the paper's claim: where dictionary learning on toy activations breaks down as superposition grows "
+          "not the paper's: where dictionary learning on toy activations breaks down as superposition grows "
           "(issue 27, point 4)",
           "issue 27; Elhage et al. 2022 (superposition grows as features get sparser)",
           "recovered share (best over coefficients, L >= n) lower at the least sparse superposed density than at the "
