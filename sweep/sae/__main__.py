@@ -3,12 +3,15 @@ synthetic activations), scored against the true features (sweep/sae/stage.py say
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 import hydra
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
+from sweep import checkpoint
 from sweep.config import ConfigError
 from sweep.sae.config import StageConfig  # noqa: F401 (registers sae_schema)
 from sweep.sae.stage import main_stage
@@ -26,6 +29,8 @@ def validate(cfg: DictConfig) -> StageConfig:
 
 @hydra.main(config_path="../../conf", config_name="sae", version_base="1.3")
 def main(cfg: DictConfig) -> None:
+    if threading.current_thread() is threading.main_thread():  # SIGTERM: checkpoint at the next chunk end, exit 143
+        signal.signal(signal.SIGTERM, checkpoint.stop_at_next_chunk)
     try:
         written = main_stage(validate(cfg))
     except ConfigError as error:  # one line, exit 2 (Hydra would log the job's overrides first)

@@ -63,3 +63,18 @@ def test_a_stopped_grid_resumes_to_the_same_saes(tmp_path, monkeypatch):
     for name, a in whole["params"].items():
         np.testing.assert_array_equal(a, resumed["params"][name])
     np.testing.assert_array_equal(whole["loss"], resumed["loss"])
+
+
+def test_a_stop_request_checkpoints_exits_143_and_resumes(tmp_path):
+    src, cfg = sources(), SAEConfig(**{**SMALL, "checkpoint_every": 0})
+    whole = train.train_saes(src, cfg, 5, seeds=[0], coeffs=[1e-2])
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.STOP.set()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            train.train_saes(src, cfg, 5, seeds=[0], coeffs=[1e-2], checkpoint_path=path)
+    finally:
+        checkpoint.STOP.clear()
+    assert stopped.value.code == 143 and checkpoint.saved_step(path) == 20
+    resumed = train.train_saes(src, cfg, 5, seeds=[0], coeffs=[1e-2], checkpoint_path=path)
+    np.testing.assert_array_equal(whole["params"]["W_dec"], resumed["params"]["W_dec"])
