@@ -31,7 +31,7 @@ def _cells(run: Run):
     table, best = run.once(_scores), run.once(_best)
     n = int(table["n_features"].iloc[0])
     big = best[best["dict_size"] >= n].groupby("sparsity")["recovered"].max()
-    mmcs = sae.best_coefficient(table[table["dict_size"] >= n], ["sparsity"], "mmcs").set_index("sparsity")["mmcs"]
+    mmcs = sae.best_coefficient(table[table["dict_size"] >= n], ["sparsity", "dict_size"]).groupby("sparsity")["mmcs"].max()
     per_dim = table.groupby("sparsity")["per_dim"].first()
     return per_dim.to_frame().assign(recovered=big, mmcs=mmcs).sort_index()
 
@@ -56,6 +56,17 @@ def breaks_down(run: Run) -> Verdict:
     return Verdict(bool(superposed["recovered"].iloc[0] < superposed["recovered"].iloc[-1]), text)
 
 
+def dense_fails(run: Run) -> Verdict:
+    """The dense model (every feature always present: no superposition, no sparsity) against the sparsest."""
+    cells = run.once(_cells)
+    if cells.index[0] != 0.0 or len(cells) < 2:
+        return None
+    dense, sparse = cells.iloc[0], cells.iloc[-1]
+    return Verdict(bool(dense["recovered"] < sparse["recovered"]),
+                   f"S=0: recovered {dense['recovered']:.2f} (MMCS {dense['mmcs']:.3f}) vs S={cells.index[-1]:.3g}: "
+                   f"{sparse['recovered']:.2f} (MMCS {sparse['mmcs']:.3f})")
+
+
 CLAIMS = (
     Claim("sparsest toy model, L >= n latents, best L1 coefficient: MMCS > 0.9 over its represented features",
           '"an extremely simple method - training a single layer autoencoder to reconstruct neural activations with an '
@@ -70,6 +81,12 @@ CLAIMS = (
           "issue 27; Elhage et al. 2022 (superposition grows as features get sparser)",
           "recovered share (best over coefficients, L >= n) lower at the least sparse superposed density than at the "
           "sparsest: more features active at once means more interference for the encoder", breaks_down),
+    Claim("dense features (S=0, no superposition), L >= n: fewer represented features recovered than at the sparsest",
+          "not the paper's: dictionary learning needs sparse features, not the absence of superposition (added after "
+          "the first full run, docs/experiments/sae_toy.md)",
+          "issue 27, point 4; Sharkey et al. 2022 generate sparse data for this reason",
+          "recovered share (best over coefficients, L >= n) strictly lower at S=0 than at the sparsest density",
+          dense_fails),
 )
 
 

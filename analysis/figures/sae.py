@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from analysis.figures.common import STYLE, save
 from analysis.sae import seed_mean
@@ -54,8 +55,11 @@ def mmcs_by_size(scores: pd.DataFrame, out_dir: Path, formats, hue: str = "coeff
             ax.fill_between(line["dict_size"], line["mmcs_min"], line["mmcs_max"], color=colour, alpha=0.15)
         if reference:
             ax.axvline(reference, ls="--", color="grey", lw=1)
-            ax.text(reference, 0.02, " G (true features)", color="grey", fontsize=8, transform=ax.get_xaxis_transform())
+            ax.text(reference, 0.02, " true features", color="grey", fontsize=8, transform=ax.get_xaxis_transform())
         ax.set_xscale("log", base=2)
+        sizes = sorted(means["dict_size"].unique())
+        ax.set_xticks(sizes, [str(int(v)) for v in sizes])
+        ax.minorticks_off()
         ax.set_xlabel("dictionary size (latents)")
         ax.set_ylabel("MMCS (true features vs atoms)")
         ax.set_ylim(0, 1.02)
@@ -71,7 +75,7 @@ def atoms_beside_features(features: np.ndarray, represented: np.ndarray, atoms: 
     cos = f.T @ atoms  # (G, L)
     order = np.argsort(cos.argmax(axis=0) + 1e-3 * -cos.max(axis=0))
     with STYLE:
-        fig = Figure(figsize=(12, 3.8))
+        fig = Figure(figsize=(13.5, 3.8), layout="constrained")
         for i, (matrix, title) in enumerate(((features, "true features W_i (columns)"),
                                              (atoms[:, order], "SAE atoms (unit columns)"),
                                              (cos[:, order], "cosine: true feature x atom"))):
@@ -80,10 +84,13 @@ def atoms_beside_features(features: np.ndarray, represented: np.ndarray, atoms: 
             image = ax.imshow(matrix, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("atom" if i else "feature")
-            ax.set_ylabel("true feature (grey: not represented)" if i == 2 else "hidden dim")
+            ax.set_ylabel("true feature" if i == 2 else "hidden dim")
+            if i == 2:
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             if i == 2:
                 for g in np.flatnonzero(~represented):
                     ax.axhline(g, color="grey", lw=3, alpha=0.4)
             fig.colorbar(image, ax=ax, shrink=0.8)
-        fig.suptitle(label, fontsize=10)
+        fig.suptitle(f"{label}; grey rows: true features not represented (||W_i|| <= 0.5)" if (~represented).any()
+                     else label, fontsize=10)
         return save(fig, out_dir, name, formats)

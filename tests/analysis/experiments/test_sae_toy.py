@@ -11,7 +11,7 @@ SMALL = ["seed=[0]", "steps=3000", "exec.progress=false", "sae.dict_size=[20,40]
 
 def test_small_sae_toy_runs_and_scores_each_density(tmp_path):
     directory, facts = reproduce("sae_toy", SMALL, root=tmp_path, progress=False)
-    assert len(facts) == 2 and facts[0].passed, [f"{f.claim}: {f.measured}" for f in facts]
+    assert len(facts) == 3 and facts[0].passed, [f"{f.claim}: {f.measured}" for f in facts]
     scores = pd.read_parquet(next(directory.rglob("sae/scores.parquet")))
     assert len(scores) == 5 * 2 * 3 and scores.groupby("sparsity")["n_true"].first().is_monotonic_increasing
     for name in ("sae_recovery", "sae_mmcs_size", "sae_atoms"):
