@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
@@ -50,7 +51,7 @@ def mmcs_by_size(scores: pd.DataFrame, out_dir: Path, formats, hue: str = "coeff
         means = seed_mean(scores, [hue, "dict_size"], "mmcs")
         colours = LogNorm(means[hue].min(), means[hue].max()) if means[hue].min() > 0 else None
         for value, line in means.groupby(hue):
-            colour = fig.colormaps["plasma"](colours(value) * 0.85) if colours else None
+            colour = matplotlib.colormaps["plasma"](colours(value) * 0.85) if colours else None
             ax.plot(line["dict_size"], line["mmcs"], "o-", color=colour, label=f"{value:.2g}")
             ax.fill_between(line["dict_size"], line["mmcs_min"], line["mmcs_max"], color=colour, alpha=0.15)
         if reference:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from analysis.paper import reproduce
 
 SMALL = ["synthetic.d=16", "synthetic.n_features=32", "synthetic.mean_active=3", "synthetic.seed=[0]",
-         "sae.dict_size=[8,16,32,64]", "sae.l1=[0.001,0.003,0.01,0.03]", "sae.steps=3000"]
+         "sae.dict_size=[8,16,32,64]", "sae.l1=[0.003,0.01,0.03,0.1]", "sae.steps=3000"]
 
 
 def test_small_synthetic_recovers_the_ground_truth(tmp_path):
