@@ -40,19 +40,21 @@ def main(argv=None) -> None:
     parser.add_argument("--torch-python", required=True, help="a Python with torch installed")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (default 1: 2 threads on "
+                        "the shared 2-core machine spent most of their time waiting, docs/sae.md)")
     args = parser.parse_args(argv)
     n_saes = SOURCES * 5 * 2
     times: dict[str, list[float]] = {"project": [], "torch": []}
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
-            peer = [args.torch_python, str(PEER), str(D), str(G), str(LATENTS), str(n_saes), str(args.steps)]
+            peer = [args.torch_python, "-P", str(PEER), *map(str, (D, G, LATENTS, n_saes, args.steps, args.torch_threads))]
             times["torch"].append(timed(peer))
             times["project"].append(timed(project_command(args.steps, Path(tmp) / f"run{repeat}")))
             print(f"repeat {repeat}: torch {times['torch'][-1]:.1f} s, project {times['project'][-1]:.1f} s", flush=True)
     project, torch = statistics.median(times["project"]), statistics.median(times["torch"])
     print(f"\n{n_saes} SAEs (d={D}, L={LATENTS}) x {args.steps} steps, batch 1024; median of {args.repeats} whole "
           f"processes:\n  project  {project:6.1f} s  {n_saes / project:6.2f} SAEs/s\n  torch    {torch:6.1f} s  "
-          f"{n_saes / torch:6.2f} SAEs/s (one at a time)\n  ratio    {torch / project:.1f}x")
+          f"{n_saes / torch:6.2f} SAEs/s (one at a time, {args.torch_threads} thread(s))\n  ratio    {torch / project:.1f}x")
 
 
 if __name__ == "__main__":

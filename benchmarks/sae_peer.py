@@ -4,7 +4,8 @@ Each SAE: activations h = F x (F: G random unit directions in d dims, x: feature
 proportional to 0.9^i, sum p_i = 2, value U[0, 1)), z = ReLU(W_enc (h - b_dec) + b_enc), h' = W_dec z + b_dec,
 loss = mean((h' - h)^2) + l1 * mean_batch sum_j z_j, Adam lr 1e-3, decoder columns renormalised after every step,
 batch 1024 (the settings of python -m sweep.sae, sweep/sae/model.py). Run it in an environment with torch (not a
-project dependency): python benchmarks/sae_peer.py D G LATENTS SAES STEPS. Prints SAEs/s.
+project dependency), with -P (benchmarks/profile.py would shadow the standard library's profile that torch imports):
+python -P benchmarks/sae_peer.py D G LATENTS SAES STEPS [THREADS (default 1)]. Prints SAEs/s.
 """
 import sys
 import time
@@ -12,7 +13,7 @@ import time
 import torch
 
 d, G, L, n_saes, steps = map(int, sys.argv[1:6])
-torch.set_num_threads(2)
+torch.set_num_threads(int(sys.argv[6]) if len(sys.argv) > 6 else 1)
 torch.manual_seed(0)
 B = 1024
 p = 0.9 ** torch.arange(G, dtype=torch.float32)
