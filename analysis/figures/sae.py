@@ -81,7 +81,7 @@ def atoms_beside_features(features: np.ndarray, represented: np.ndarray, atoms: 
                                              (atoms[:, order], "SAE atoms (unit columns)"),
                                              (cos[:, order], "cosine: true feature x atom"))):
             ax = fig.add_subplot(1, 3, i + 1)
-            bound = 1.0 if i else float(np.abs(matrix).max())
+            bound = 1.0 if i == 2 else float(np.abs(matrix).max())  # the cosines on [-1, 1], the vectors on their own
             image = ax.imshow(matrix, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("atom" if i else "feature")
