@@ -28,6 +28,13 @@ def test_the_stage_writes_one_row_per_sae_beside_the_run(run):
     assert sorted(scores["dict_size"].unique()) == [2, 6] and scores["mmcs"].between(0, 1).all()
     features = pd.read_parquet(run / "sae" / "features.parquet")
     assert len(features) == len(scores) * 4 and (run / "sae" / "sae.json").exists()
+    # the same settings again (shown otherwise) reuse the results; another coefficient retrains
+    written = (run / "sae" / "scores.parquet").stat().st_mtime_ns
+    again = sae_cli(f"run={run}", "sae.dict_size=[2,6]", "sae.l1=[0.001,0.01,0.1]", "sae.seed=[0,1]", "sae.steps=30",
+                    "sae.log_every=30", "sae.progress=true", "sae.select=best")
+    assert again.returncode == 0 and (run / "sae" / "scores.parquet").stat().st_mtime_ns == written, again.stderr
+    other = sae_cli(f"run={run}", "sae.dict_size=[2]", "sae.l1=[0.2]", "sae.steps=30", "sae.progress=false")
+    assert other.returncode == 0 and pd.read_parquet(run / "sae" / "scores.parquet")["coeff"].tolist() == [0.2] * 4
 
 
 @pytest.mark.parametrize("arg, says", [("sae.dict_size=0", "sae.dict_size=0 must be an integer >= 1"),
