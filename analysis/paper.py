@@ -172,7 +172,8 @@ def main(argv=None) -> int:
         directory, facts = reproduce(name, overrides, args.root, args.gallery, directory=sweep_dir)
         if args.gallery is not None:
             record(args.gallery, name, overrides, directory, facts, time.perf_counter() - start)
-        print(f"\n{name}: {directory} (report: {directory / 'report.html'})")
+        report = f" (report: {directory / 'report.html'})" if EXPERIMENTS[name].preset.toy else ""
+        print(f"\n{name}: {directory}{report}")
         for fact in facts:
             print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")
             failed += not fact.passed and not EXPERIMENTS[name].findings
