@@ -38,3 +38,20 @@ def test_only_represented_features_count():
     assert row["mmcs"] == 1.0 and row["recovered"] == 1.0 and row["n_true"] == 1
     none = score.scores(sources((False, False, False)), result(atoms, np.array([0.5])), "l1", 1).iloc[0]
     assert np.isnan(none["mmcs"]) and none["recovered"] == 0.0
+
+
+def test_each_sae_of_a_grid_gets_its_own_row_in_order():
+    """Two seeds x two coefficients of one source: rows in (seed, coefficient) order, each with its own scores."""
+    good, bad = np.array([[0.6, 1.0, 0.0], [0.8, 0.0, 1.0]]), np.array([[0.0, -1.0, 0.0], [-1.0, 0.0, 1.0]])
+    atoms = np.stack([np.stack([good, bad]), np.stack([bad, good])])  # (seeds, coefficients, d, L)
+    fire = np.array([[[0.1, 0.2, 0.0], [0.6, 0.7, 0.0]], [[0.0, 0.0, 0.0], [0.9, 0.1, 0.2]]])
+    result = {"params": {"W_dec": atoms}, "seeds": [0, 5], "coeffs": [0.1, 0.3], "fire_rate": fire,
+              **{name: np.arange(4.0).reshape(2, 2) for name in ("l0", "fve", "mse", "loss")}}
+    rows = score.scores(sources(), result, "l1", 3)
+    assert rows["sae_seed"].tolist() == [0, 0, 5, 5] and rows["coeff"].tolist() == [0.1, 0.3, 0.1, 0.3]
+    assert rows["mmcs"].round(6).tolist() == [1.0, round((0 + 1 + 0.8) / 3, 6), round((0 + 1 + 0.8) / 3, 6), 1.0]
+    assert rows["dead"].round(6).tolist() == [round(1 / 3, 6), round(1 / 3, 6), 1.0, 0.0]
+    assert rows["dense"].round(6).tolist() == [0.0, round(2 / 3, 6), 0.0, round(1 / 3, 6)]
+    assert rows["l0"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    feats = score.features(sources(), result, "l1", 3)
+    assert len(feats) == 12 and feats["best_latent"].tolist()[:3] == [1, 2, 0]
