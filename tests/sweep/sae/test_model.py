@@ -52,3 +52,13 @@ def test_an_sae_recovers_sparse_features_in_general_position():
         params, state, _ = step(params, state, jnp.asarray(F) @ x)
     cos = (F.T @ np.asarray(params["W_dec"])).max(axis=1)
     assert cos.min() > 0.9 and cos.mean() > 0.97, cos
+
+
+def test_the_biases_enter_where_the_formula_puts_them():
+    """z = ReLU(W_enc (h - b_dec) + b_enc), h' = W_dec z + b_dec, with non-zero biases (the bias mutants of model.py
+    survived the zero-bias tests)."""
+    params = {"W_enc": jnp.eye(2), "b_enc": jnp.array([0.5, -0.25]), "W_dec": jnp.eye(2), "b_dec": jnp.array([1.0, 2.0])}
+    h = jnp.array([[3.0], [2.0]])
+    z = model.encode(params, h, "l1", 0.0)  # (3 - 1 + 0.5, 2 - 2 - 0.25) -> (2.5, 0)
+    np.testing.assert_allclose(z[:, 0], [2.5, 0.0])
+    np.testing.assert_allclose(model.decode(params, z)[:, 0], [3.5, 2.0])
