@@ -55,17 +55,36 @@ def train(name: str, overrides: list[str], directory: Path, progress: bool = Tru
     subprocess.run(command, check=True)
 
 
+SAE_KEYS = ("sae.", "synthetic.")  # overrides after `--` that go to `python -m sweep.sae`, not to sweep.run
+
+
+def train_saes(name: str, overrides: list[str], directory: Path, toy: bool, progress: bool = True) -> None:
+    """The experiment's SAE stage (conf/sae_experiment/NAME.yaml) on its toy run, or on synthetic data into DIR/sae;
+    a stage whose results are there already is reused (sweep/sae/stage.py)."""
+    where = f"run={directory}" if toy else f"out={directory / 'sae'}"
+    command = [sys.executable, "-m", "sweep.sae", f"sae_experiment={name}", where, f"sae.progress={str(progress).lower()}",
+               *overrides]
+    subprocess.run(command, check=True)
+
+
 def reproduce(name: str, overrides: list[str] = (), root: Path = ROOT, gallery: Path | None = None,
               progress: bool = True, directory: Path | None = None) -> tuple[Path, list[Fact]]:
     directory = directory or experiment_dir(name, list(overrides), root)
-    train(name, list(overrides), directory, progress)
-    experiment, run = EXPERIMENTS[name], Run(directory, name)  # read once, for the figures and the checks
-    figures = plot_run(run) + experiment.figures(run)
+    experiment = EXPERIMENTS[name]
+    sae_overrides = [o for o in overrides if o.lstrip("+~").startswith(SAE_KEYS)]
+    toy_overrides = [o for o in overrides if o not in sae_overrides]
+    if experiment.preset.toy:
+        train(name, toy_overrides, directory, progress)
+    if experiment.preset.sae:
+        train_saes(name, sae_overrides, directory, experiment.preset.toy, progress)
+    run = Run(directory, name)  # read once, for the figures and the checks
+    figures = (plot_run(run) if experiment.preset.toy else []) + experiment.figures(run)
     facts = experiment.check(run)
     (directory / "checks.json").write_text(json.dumps([f.__dict__ for f in facts], indent=2, default=bool))
-    from analysis.report import write_report  # the page every sweep.run writes, here too (figures drawn above)
+    if experiment.preset.toy:
+        from analysis.report import write_report  # the page every sweep.run writes, here too (figures drawn above)
 
-    write_report(directory)
+        write_report(directory)
     if gallery is not None:
         gallery.mkdir(parents=True, exist_ok=True)
         for figure in EXPERIMENTS[name].gallery:
@@ -87,7 +106,8 @@ def record(gallery: Path, name: str, overrides: list[str], directory: Path, fact
 
     The docs quote RESULTS.md, so every number in it says when, where and by which command it was measured.
     """
-    summaries = [json.loads(p.read_text()) for p in directory.rglob("summary.json")]
+    # the toy runs' summaries and the SAE stages' (sae.json: n_models counts SAEs)
+    summaries = [json.loads(p.read_text()) for pattern in ("summary.json", "sae.json") for p in directory.rglob(pattern)]
     entry = {
         "experiment": name,
         "command": " ".join(["python -m analysis.paper", name, *(["--", *overrides] if overrides else [])]),
@@ -152,7 +172,8 @@ def main(argv=None) -> int:
         directory, facts = reproduce(name, overrides, args.root, args.gallery, directory=sweep_dir)
         if args.gallery is not None:
             record(args.gallery, name, overrides, directory, facts, time.perf_counter() - start)
-        print(f"\n{name}: {directory} (report: {directory / 'report.html'})")
+        report = f" (report: {directory / 'report.html'})" if EXPERIMENTS[name].preset.toy else ""
+        print(f"\n{name}: {directory}{report}")
         for fact in facts:
             print(f"  {'PASS' if fact.passed else 'FAIL'}  {fact.claim}: {fact.measured}")
             failed += not fact.passed and not EXPERIMENTS[name].findings

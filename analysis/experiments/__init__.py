@@ -45,6 +45,8 @@ from analysis.experiments import (
     notebook,
     phase_change,
     privileged,
+    sae_synthetic,
+    sae_toy,
     transformations,
 )
 from analysis.experiments.claims import FORMATS, Fact, Preset
@@ -52,7 +54,7 @@ from analysis.run import Run
 
 MODULES = (intro, basic, phase_change, geometry, notebook, blog, correlated, correlated_collapse, correlated_bases,
            privileged, dynamics, transformations, computation_demo, computation, nonuniform, adversarial, kgon_census,
-           kgons, llc)
+           kgons, llc, sae_toy, sae_synthetic)
 
 
 @dataclass(frozen=True)

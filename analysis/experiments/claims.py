@@ -37,6 +37,8 @@ class Preset:
     name: str
     gallery: tuple[str, ...]
     findings: bool = False
+    toy: bool = True  # conf/experiment/NAME.yaml trains toy models (False: the experiment has none, e.g. synthetic SAEs)
+    sae: bool = False  # conf/sae_experiment/NAME.yaml: then `python -m sweep.sae` trains SAEs (on the toy run, if any)
 
 
 @dataclass

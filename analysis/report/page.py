@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis import find_runs, load, load_weights
+from analysis import find_runs, load, load_weights, sae
 from analysis.config import AnalysisConfig
 from analysis.figures import FIGURES_DIR, plot_run, shape_groups
 from analysis.figures.common import (
@@ -57,6 +57,9 @@ FIGURES = {  # the PNGs plot_run draws, in page order, with a caption
     "dimensionality": "Feature dimensionality D_i of represented features",
     "loss_curves": "Training loss curves",
     "restarts": "Best loss of the first k seeds against k, and the share of seeds per configuration (analysis/restarts.py)",
+    "sae_recovery": "SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x L1 coefficient",
+    "sae_mmcs_size": "SAEs: MMCS between true features and atoms against dictionary size",
+    "sae_atoms": "SAEs: one model's true features W_i beside its SAE's atoms, and their cosines",
 }
 MAX_WEIGHTS = 2_000_000  # W and b values embedded per shape (all ok models); above this hover and click show numbers only
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -203,6 +206,20 @@ figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { font-size
 """
 
 
+def sae_section(root: Path) -> list[str]:
+    """The SAE stage's results under `root` (python -m sweep.sae; analysis/sae.py), if any: per source cell and
+    dictionary size, the coefficient with the highest seed-mean MMCS and its scores (seed means)."""
+    if not any(root.rglob(sae.SUMMARY)):
+        return []
+    table = sae.scores(root)
+    cell = [c for c in ("stage", "sparsity", "source_seed", "dict_size") if c in table]
+    best = sae.best_coefficient(table, cell)[[*cell, "coeff"]].merge(table, on=[*cell, "coeff"])
+    shown = best.groupby([*cell, "coeff"])[["n_true", "mmcs", "recovered", "dead", "dense", "l0", "fve"]].mean()
+    return ["<h2>Sparse autoencoders (python -m sweep.sae; docs/sae.md)</h2><p>Per cell and dictionary size: the L1 "
+            f"coefficient with the highest seed-mean MMCS, and its scores (means over SAE seeds); {len(table)} SAEs in "
+            "all, every one in the stage's scores.parquet.</p>" + shown.reset_index().to_html(index=False, float_format="%.3g")]
+
+
 def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
     """The report's HTML for a run or multirun dir whose figures (and phase tables) plot_run has written."""
     table = with_run(load(root))
@@ -239,6 +256,7 @@ def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
             body.append(f"<figure><img alt='{name}' src='{_png(png)}'><figcaption>{html.escape(FIGURES.get(name, name))} "
                         f"({FIGURES_DIR}/{png.name})</figcaption></figure>")
         groups.append(data)
+    body += sae_section(root)
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     body.append(f"<p><small>Written {written} by <code>python -m analysis.report</code> (seed rule {config.rule}).</small></p>")
     report = {"phases": [p.replace("_", " ") for p in PHASES], "config": PLOT_CONFIG, "groups": groups}

@@ -105,7 +105,10 @@ def test_every_experiment_module_is_registered_and_has_the_same_parts():
                 assert "section '" in claim.source, (module.__name__, claim.source)
     assert len(EXPERIMENTS) == sum(len(m.PRESETS) for m in MODULES)
     presets = {p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml")}
-    assert set(EXPERIMENTS) == presets
+    stages = {p.stem for p in (ROOT / "conf" / "sae_experiment").glob("*.yaml")}  # SAE stages (sweep/sae/)
+    assert set(EXPERIMENTS) == presets | stages
+    for name, experiment in EXPERIMENTS.items():  # each preset file exactly where the preset says
+        assert (name in presets, name in stages) == (experiment.preset.toy, experiment.preset.sae), name
 
 
 def test_every_test_file_under_a_package_folder_names_a_module_there():
