@@ -20,7 +20,7 @@ def recovery_grid(scores: pd.DataFrame, out_dir: Path, formats, name: str = "sae
     """Heatmaps, one per dictionary size: rows the toy model's sparsity, columns the L1 coefficient, colour the share of
     represented true features recovered (seed mean), written in each cell with MMCS below it."""
     sizes = sorted(scores["dict_size"].unique())
-    with STYLE:
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(4.2 * len(sizes), 3.6))
         for i, size in enumerate(sizes):
             ax = fig.add_subplot(1, len(sizes), i + 1)
@@ -45,7 +45,7 @@ def mmcs_by_size(scores: pd.DataFrame, out_dir: Path, formats, hue: str = "coeff
                  reference: float | None = None) -> list[Path]:
     """MMCS (seed and source mean, min-max band) against dictionary size, one line per L1 coefficient; `reference`:
     a dashed line at the number of ground-truth features."""
-    with STYLE:
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(5.2, 3.8))
         ax = fig.add_subplot()
         means = seed_mean(scores, [hue, "dict_size"], "mmcs")
@@ -75,7 +75,7 @@ def atoms_beside_features(features: np.ndarray, represented: np.ndarray, atoms: 
     f = features / np.maximum(np.linalg.norm(features, axis=0), 1e-12)
     cos = f.T @ atoms  # (G, L)
     order = np.argsort(cos.argmax(axis=0) + 1e-3 * -cos.max(axis=0))
-    with STYLE:
+    with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(13.5, 3.8), layout="constrained")
         for i, (matrix, title) in enumerate(((features, "true features W_i (columns)"),
                                              (atoms[:, order], "SAE atoms (unit columns)"),
