@@ -10,6 +10,8 @@ import importlib.metadata
 import importlib.util
 import os
 
+from sweep.timing import cache_dir
+
 
 def _accelerator_expected() -> bool:
     """Whether JAX will pick an accelerator, decided without importing JAX (that would start it)."""
@@ -30,6 +32,5 @@ if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", "")
 # 7.8 s -> 2.2 s; docs/speed.md). Set JAX_COMPILATION_CACHE_DIR yourself to move it, or
 # TMS_SWEEP_COMPILE_CACHE=0 to turn it off.
 if os.environ.get("TMS_SWEEP_COMPILE_CACHE", "1") != "0":
-    _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tms-sweep", "jax")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", _cache)
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(cache_dir(), "jax"))
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # cache every program, not only slow ones

@@ -18,8 +18,14 @@ KEEP = 200  # runs kept in RATES, newest last
 LONG = 1000  # steps: estimates scale runs at least this long where there are any
 
 
+def cache_dir() -> str:
+    """This project's per-user cache dir (compiled programs, recorded run times, packed plotly.js), read from the
+    environment when called (sweep/__init__.py puts JAX's compilation cache under it)."""
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "tms-sweep")
+
+
 def rates_path() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tms-sweep" / "rates.json"
+    return Path(cache_dir()) / "rates.json"
 
 
 def work_per_step(config, n_models: int) -> int:
@@ -42,12 +48,12 @@ def record(config, n_models: int, steps: int, wall_seconds: float, compile_secon
         return
     entry = {"work_per_step": work_per_step(config, n_models), "steps": steps, "wall_seconds": round(wall_seconds, 3),
              "compile_seconds": round(compile_seconds, 3), "kind": config.model.kind, "models": n_models}
-    path = rates_path()
+    from sweep.results import write_atomically
+
+    path, runs = rates_path(), (recorded() + [entry])[-KEEP:]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps((recorded() + [entry])[-KEEP:]))
-        temporary.replace(path)
+        write_atomically(path, lambda tmp: tmp.write_text(json.dumps(runs)))
     except OSError:
         pass
 

@@ -23,7 +23,6 @@ import datetime
 import gzip
 import html
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +45,7 @@ from analysis.report.plotly_figures import (
     phase_figure,
 )
 from sweep.results import load_summary, write_atomically
+from sweep.timing import cache_dir
 
 REPORT = "report.html"
 SCRIPT = Path(__file__).with_name("report.js")  # the page's own script: draws the figures, answers hover and click
@@ -75,8 +75,7 @@ def plotly_packed() -> str:
     dir); the page unpacks it with the browser's DecompressionStream before report.js draws."""
     import plotly
 
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tms-sweep"
-    cache = cache / f"plotly-{plotly.__version__}.js.gz.b64"
+    cache = Path(cache_dir()) / f"plotly-{plotly.__version__}.js.gz.b64"
     if cache.exists():
         return cache.read_text(encoding="ascii")
     import plotly.offline
