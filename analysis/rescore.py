@@ -5,7 +5,8 @@ not are reported as ties, never picked.
 
 `rescore(run, rows)`: each model's loss on `batches` x `batch_size` fresh samples of its data law (a stream of its own,
 label "rescore", a function of the cell's densities only), its gap to the lowest and the gap's standard error.
-`precise_ties(run)`: `Run.tied` less the seeds whose paired gap to the cell's best is above z standard errors.
+`precise_ties(run)`: `Run.tied` less the seeds whose paired gap to the cell's best is above z standard errors, in rounds
+of more samples (2^20, then 2^24 and 2^26 for the seeds still tied): a tie left after the last round is a tie at that resolution.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sweep.kinds import KINDS
 
 RESCORE_LABEL = zlib.crc32(b"rescore")
 BATCHES, BATCH_SIZE, Z = 64, 16384, 2.0  # 2^20 samples a model: paired gaps of ~1e-4 of the loss resolve (measured)
+ROUNDS = (BATCHES, 16 * BATCHES, 64 * BATCHES)  # precise_ties: 2^20 samples, then 2^24 and 2^26 for the seeds still tied
 
 
 def _params(run: Run, rows: pd.DataFrame) -> dict:
@@ -58,17 +60,23 @@ def rescore(run: Run, rows: pd.DataFrame, batches: int = BATCHES, batch_size: in
                        paired_se=gaps.std(axis=0, ddof=1) / np.sqrt(batches))
 
 
-def precise_ties(run: Run, z: float = Z) -> pd.DataFrame:
+def precise_ties(run: Run, z: float = Z, rounds: tuple[int, ...] = ROUNDS) -> pd.DataFrame:
     """`Run.tied`, each cell with a tie re-scored and ordered by its paired gap; kept: the seeds within z paired
-    standard errors of the cell's best (tie_size recounted)."""
+    standard errors of the cell's best, re-scored on `rounds` batches in turn while more than one is kept (tie_size
+    recounted; evaluation_ties: the seeds the evaluation tied; rescore_samples: the samples a model of the last round,
+    0 where the evaluation left no tie)."""
     keys = cell_columns(run.table, feature=False)
     cells = []
     for _, rows in run.tied.groupby(keys, dropna=False, sort=False):
-        if len(rows) == 1:
-            cells.append(rows.assign(rescored=rows["rank_loss"], paired_gap=0.0, paired_se=0.0))
-            continue
-        scored = rescore(run, rows).sort_values("paired_gap")
-        cells.append(scored[scored["paired_gap"] <= z * scored["paired_se"]])
+        scored = rows.assign(rescored=rows["rank_loss"], paired_gap=0.0, paired_se=0.0, rescore_samples=0,
+                             evaluation_ties=len(rows))
+        for batches in rounds:
+            if len(scored) == 1:
+                break
+            scored = rescore(run, scored.drop(columns=["rescored", "paired_gap", "paired_se"]), batches)
+            scored = scored.sort_values("paired_gap").assign(rescore_samples=batches * BATCH_SIZE)
+            scored = scored[scored["paired_gap"] <= z * scored["paired_se"]]
+        cells.append(scored)
     out = pd.concat(cells, ignore_index=True)
     out["tie_size"] = out.groupby(keys, dropna=False)["rank_loss"].transform("size")
     return out

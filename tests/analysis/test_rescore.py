@@ -34,3 +34,16 @@ def test_the_paired_ranking_tells_apart_what_the_evaluation_tied():
     kept = precise_ties(run)
     assert kept["seed"].tolist() == [1, 2] and kept["tie_size"].tolist() == [2, 2]  # the same model twice: a tie
     np.testing.assert_array_equal(kept["paired_gap"], [0.0, 0.0])
+
+
+def test_a_tie_left_by_the_first_round_is_rescored_on_more_samples():
+    """Seed 1 is the hexagon relabelled (the same loss by symmetry, other errors per sample) and 0.1% longer: 2 batches
+    cannot tell it from the best (gap ~0.1 SE), 128 batches can (~5 SE); seeds 0 and 2 (the same model) stay tied."""
+    angles = np.linspace(0, 2 * np.pi, N, endpoint=False)
+    hexagon = np.stack([np.cos(angles), np.sin(angles)])
+    swapped = hexagon[:, [1, 0, 3, 2, 5, 4]]
+    run = run_of([hexagon, 1.001 * swapped, hexagon], losses=[0.10] * 3, ses=[0.01] * 3)
+    assert len(precise_ties(run, rounds=(2,))) == 3  # the first round alone leaves the three tied
+    kept = precise_ties(run, rounds=(2, 128))
+    assert sorted(kept["seed"]) == [0, 2] and kept["tie_size"].tolist() == [2, 2]
+    assert (kept["rescore_samples"] == 128 * 16384).all()
