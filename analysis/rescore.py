@@ -60,14 +60,15 @@ def rescore(run: Run, rows: pd.DataFrame, batches: int = BATCHES, batch_size: in
                        paired_se=gaps.std(axis=0, ddof=1) / np.sqrt(batches))
 
 
-def precise_ties(run: Run, z: float = Z, rounds: tuple[int, ...] = ROUNDS) -> pd.DataFrame:
-    """`Run.tied`, each cell with a tie re-scored and ordered by its paired gap; kept: the seeds within z paired
-    standard errors of the cell's best, re-scored on `rounds` batches in turn while more than one is kept (tie_size
-    recounted; evaluation_ties: the seeds the evaluation tied; rescore_samples: the samples a model of the last round,
-    0 where the evaluation left no tie)."""
+def precise_ties(run: Run, z: float = Z, rounds: tuple[int, ...] = ROUNDS, tied: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
+    """`Run.tied` (or `tied`: the cells of it to resolve), each cell with a tie re-scored and ordered by its paired
+    gap; kept: the seeds within z paired standard errors of the cell's best, re-scored on `rounds` batches in turn
+    while more than one is kept (tie_size recounted; evaluation_ties: the seeds the evaluation tied; rescore_samples:
+    the samples a model of the last round, 0 where the evaluation left no tie)."""
     keys = cell_columns(run.table, feature=False)
     cells = []
-    for _, rows in run.tied.groupby(keys, dropna=False, sort=False):
+    for _, rows in (run.tied if tied is None else tied).groupby(keys, dropna=False, sort=False):
         scored = rows.assign(rescored=rows["rank_loss"], paired_gap=0.0, paired_se=0.0, rescore_samples=0,
                              evaluation_ties=len(rows))
         for batches in rounds:

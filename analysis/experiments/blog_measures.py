@@ -119,6 +119,13 @@ def all_present(m: Model) -> Result:
     return count == len(norms), {"norm >= 0.1": count, "min norm": float(norms.min())}
 
 
+def senses_differ(m: Model) -> Result:
+    """The blog's "represented" is not the paper's on this model: all present (every norm >= BLOG_REPRESENTED, the
+    blog's sense) and not all represented (some norm <= REPRESENTED_NORM: not near 1, the paper's)."""
+    (present, measured), (represented, more) = all_present(m), all_represented(m)
+    return present and not represented, {**measured, **more}
+
+
 def ranked_by_importance(m: Model) -> Result:
     rise = float(np.diff(feature_norms(m.W)).max())
     return rise <= RANK_TOLERANCE, {"largest rise ||W_i+1|| - ||W_i||": rise}
