@@ -187,10 +187,10 @@ def test_set_geometry_readers():
     assert not in_regime(0.25, 0.25, 0.5, 3)  # the ends are approximate: left out
 
 
-# The verdicts of the full-size collapse sweep (docs/experiments/correlated.md, 2026-12-01, and with the per-model
-# evaluation and the precise ranking 2026-12-07): PCA-like >= 0.5 yes; all three collapsed in (0.25, 0.5) no (density
-# 0.3: two, a finding; 0.4: a TIE); two in (0.15, 0.2) yes; one in (0.05, 0.15) no (density 0.07: a TIE of none and
-# one collapsed); none <= 0.05 yes; capacity yes.
+# The verdicts of the full-size collapse sweep (docs/experiments/correlated.md, 2026-12-01, and with the precise ranking
+# on up to 2^26 samples 2026-12-08): PCA-like >= 0.5 yes; all three collapsed in (0.25, 0.5) no (density 0.3: two, a
+# finding; 0.4: three, the earlier TIE resolved); two in (0.15, 0.2) yes; one in (0.05, 0.15) no (density 0.07: none, a
+# finding, one collapsed 0.12% worse at 4 SE); none <= 0.05 yes; capacity yes.
 COLLAPSE_VERDICTS = [True, False, True, False, True, True]
 
 
