@@ -188,8 +188,8 @@ UNANIMOUS = {
     "linear S=0: 'very similar to PCA'": True,
     "linear S=0: bias near 0": True,
     "linear S=0: interference near 0": True,
-    "relu S=0.5: all 5 features represented, the paper's sense": False,
-    "relu S=0.9: all 5 features represented, the paper's sense": False,
+    "relu S=0.5: ours: the blog's 'represented' is not the paper's": True,
+    "relu S=0.9: ours: the blog's 'represented' is not the paper's": True,
     "relu S=0.9: less orthogonal": True,
 }
 
@@ -222,12 +222,13 @@ def test_small_run_figures(small_run):
 
 # ----------------------------------------------------------------------------- full size (docs/measures.md)
 
-# The verdicts of the full-size run, 2026-12-07 (docs/experiments/blog.md): N(0,1) data (the blog's), then U[0,1] (the
-# paper's). Per distribution: 5 linear claims; S=0.5: represented (blog's sense, paper's), ranked, 2 lines, bias;
-# S=0.9: represented (blog's sense, paper's), unique, less orthogonal, interference (feature 2 vs 0, 1), discards.
+# The verdicts of the full-size run, 2026-12-08 (docs/experiments/blog.md): N(0,1) data (the blog's), then U[0,1] (ours,
+# a comparison). Per distribution: 5 linear claims; S=0.5: represented (blog's sense; ours: the senses differ), ranked,
+# 2 lines, bias; S=0.9: represented (blog's sense; ours), unique, less orthogonal, interference (feature 2 vs 0, 1, on
+# the seeds tied at the lowest loss: none of the 3 there has the blog's signs; 3 of 7 with 32 seeds), discards.
 FULL_SIZE = {
-    "normal": [True] * 5 + [True, False, True, True, True] + [True, False, True, True, False, True],
-    "uniform": [True] + [False] * 4 + [False, False, False, False, True] + [True, True, True, True, False, True],
+    "normal": [True] * 5 + [True, True, True, True, True] + [True, True, True, True, False, True],
+    "uniform": [True] + [False] * 4 + [False, False, False, False, True] + [True, False, False, True, False, True],
 }
 
 
