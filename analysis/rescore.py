@@ -6,7 +6,8 @@ not are reported as ties, never picked.
 `rescore(run, rows)`: each model's loss on `batches` x `batch_size` fresh samples of its data law (a stream of its own,
 label "rescore", a function of the cell's densities only), its gap to the lowest and the gap's standard error.
 `precise_ties(run)`: `Run.tied` less the seeds whose paired gap to the cell's best is above z standard errors, in rounds
-of more samples (2^20, then 2^24 and 2^26 for the seeds still tied): a tie left after the last round is a tie at that resolution.
+of more samples (2^20, then 2^24 and 2^26 for the seeds still tied): a tie left after the last round is a tie at that
+resolution.
 """
 from __future__ import annotations
 

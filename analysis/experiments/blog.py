@@ -176,10 +176,10 @@ def _verdict(run: Run, claim: Claim, cell: pd.DataFrame, results: list) -> tuple
     best = cell.merge(run.once(_best)[["run", "model_id", "evaluation_ties", "rescore_samples"]], on=["run", "model_id"],
                       how="left")
     chosen = [ok for (ok, _), tied in zip(results, best["rescore_samples"].notna()) if tied]
-    resolution = f"2^{int(best['rescore_samples'].max()).bit_length() - 1} shared samples" \
-        if best["rescore_samples"].max() > 0 else "the evaluation"
-    return any(chosen), (f"{sum(chosen)}/{len(chosen)} of the seeds tied at the lowest loss ({len(chosen)} of "
-                         f"{int(best['evaluation_ties'].max())} left by {resolution}), {support} in all")
+    samples = int(best["rescore_samples"].max())
+    resolution = f"{len(chosen)} left of {int(best['evaluation_ties'].max())} tied by the evaluation, at " \
+        f"2^{samples.bit_length() - 1} shared samples" if samples else "by the evaluation"
+    return any(chosen), f"{sum(chosen)}/{len(chosen)} of the seeds tied at the lowest loss ({resolution}), {support} in all"
 
 
 def check(run: Run) -> list[Fact]:
