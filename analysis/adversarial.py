@@ -95,20 +95,22 @@ READINGS = {"paper": {}, "per_example": {"per_example": True}, "nonzero_norm": {
             "both": {"per_example": True, "nonzero_norm": True}}
 
 
-def readings(run) -> pd.DataFrame:
+def readings(run, precise: bool = True, best_only: bool = False) -> pd.DataFrame:
     """Every model of a finished run (analysis.run.Run): its relative vulnerability under each of READINGS, features
     per dimension, its final-evaluation loss and whether the precise ranking (analysis/rescore.py) keeps it as its
-    density's best."""
+    density's best (precise=False: not re-scored, the column left out; the re-scoring is the slow part); best_only:
+    each density's lowest final-evaluation loss only."""
     from analysis.rescore import precise_ties
 
-    best = {(r["run"], r["model_id"]) for _, r in precise_ties(run).iterrows() if r["paired_gap"] == 0}
+    best = {(r["run"], r["model_id"]) for _, r in precise_ties(run).iterrows() if r["paired_gap"] == 0} if precise else None
     rows = []
-    for _, row in run.models.sort_values(["density", "loss"], ascending=[False, True]).iterrows():
+    models = run.best if best_only else run.models
+    for _, row in models.sort_values(["density", "loss"], ascending=[False, True]).iterrows():
         W, b = (a.astype(np.float64) for a in run.weights_of(row))
         features = run.table[(run.table["run"] == row["run"]) & (run.table["model_id"] == row["model_id"])]
         importance = features.sort_values("feature")["importance"].to_numpy()
         out = {"density": row["density"], "seed": int(row["seed"]), "loss": row["loss"],
-               "precise_best": (row["run"], row["model_id"]) in best,
+               **({"precise_best": (row["run"], row["model_id"]) in best} if precise else {}),
                "features_per_dim": float(np.sum(W**2)) / W.shape[0]}
         for name, options in READINGS.items():
             out[name] = relative_vulnerability(W, b, row["density"], importance, **options)["relative"]
@@ -116,10 +118,11 @@ def readings(run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-if __name__ == "__main__":  # python -m analysis.adversarial DIR: the four readings of every model of a finished run
+if __name__ == "__main__":  # python -m analysis.adversarial DIR [--no-precise] [--best]: the four readings per model
     import sys
 
     from analysis.run import Run
 
     with pd.option_context("display.width", 200, "display.max_rows", 500):
-        print(readings(Run(sys.argv[1])).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        table = readings(Run(sys.argv[1]), "--no-precise" not in sys.argv, "--best" in sys.argv)
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))

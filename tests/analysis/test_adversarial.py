@@ -76,6 +76,10 @@ def test_readings_of_a_run(tmp_path):
     table = readings(run)
     assert len(table) == 6 and set(READINGS) <= set(table.columns)
     assert table.groupby("density")["precise_best"].sum().tolist() == [1, 1]  # one precise pick per density
+    quick = readings(run, precise=False)
+    assert "precise_best" not in quick and quick["both"].tolist() == table["both"].tolist()
+    best = readings(run, precise=False, best_only=True)  # the lowest loss per density: each density's first row
+    assert best["seed"].tolist() == table.groupby("density", sort=False)["seed"].first().tolist()
     row = run.models.sort_values("loss").iloc[0]
     W, b = (a.astype(np.float64) for a in run.weights_of(row))
     importance = 0.9 ** np.arange(6)  # the default importance
