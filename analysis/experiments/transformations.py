@@ -119,8 +119,8 @@ def in_order(run: Run) -> Verdict | None:
     ordered = [t for t in octa if stages_in_order(t["stages"])]
     first = [int(t["steps"][t["stages"].index("octahedron")]) for t in octa]
     pca = [int(t["steps"][t["stages"].index("pca")]) for t in octa if "pca" in t["stages"]]
-    spans = [t for t in octa if max(principal_share(w) for w in t["W"][1:t["stages"].index("octahedron")] or [0])
-             > PRINCIPAL]
+    spans = [t for t in octa if max((principal_share(w) for w in t["W"][1:t["stages"].index("octahedron")]),
+                                    default=0.0) > PRINCIPAL]
     return Verdict(len(ordered) == len(octa),
                    f"{len(ordered)}/{len(octa)} octahedron seeds in order; first PCA-like step "
                    f"{np.median(pca) if pca else float('nan'):g} (median), first octahedron step {np.median(first):g} "
