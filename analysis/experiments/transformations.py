@@ -39,6 +39,7 @@ ANTIPODAL = -0.9  # an antipodal pair: cosine below this (about 25 degrees from 
 LEVEL_TOL = 0.05  # D_i within this of 1/2
 ATTRACTOR = 0.5  # "a strong attractor": more than this share of the seeds end in the octahedron
 STAGES = ("other", "pca", "octahedron")
+PRINCIPAL = 0.9  # printed beside the order claim: W's rows span this share of the sets' principal directions
 
 
 def octahedron(W: np.ndarray) -> bool:
@@ -60,6 +61,20 @@ def collapsed(W: np.ndarray) -> bool:
     n = W.shape[1]
     return any(pair_state(W, a, b) == "collapsed" for a in range(n) for b in range(a + 1, n)
                if a // SET_SIZE == b // SET_SIZE)
+
+
+def principal_share(W: np.ndarray) -> float:
+    """The share of the data's principal directions, each set's sum (1, 1, 1) / sqrt(3), that the span of W's rows
+    holds (0 to 1; scale-free): what a linear PCA solution spans. A random start holds about m/n = 1/2, the octahedron
+    exactly 1/2 (its rows are the 3 differences of antipodal pairs), a PCA solution 1 (a reading printed beside the
+    claim, not one of its stages; docs/experiments/transformations.md)."""
+    n = W.shape[1]
+    _, singular, rows = np.linalg.svd(W, full_matrices=False)
+    rows = rows[singular > 1e-6 * max(singular.max(), 1e-30)]
+    sums = np.zeros((n // SET_SIZE, n))
+    for s in range(n // SET_SIZE):
+        sums[s, s * SET_SIZE:(s + 1) * SET_SIZE] = 1 / np.sqrt(SET_SIZE)
+    return float(np.mean(np.sum((sums @ rows.T) ** 2, axis=1)))
 
 
 def stage(W: np.ndarray) -> str:
@@ -104,10 +119,13 @@ def in_order(run: Run) -> Verdict | None:
     ordered = [t for t in octa if stages_in_order(t["stages"])]
     first = [int(t["steps"][t["stages"].index("octahedron")]) for t in octa]
     pca = [int(t["steps"][t["stages"].index("pca")]) for t in octa if "pca" in t["stages"]]
+    spans = [t for t in octa if max((principal_share(w) for w in t["W"][1:t["stages"].index("octahedron")]),
+                                    default=0.0) > PRINCIPAL]
     return Verdict(len(ordered) == len(octa),
                    f"{len(ordered)}/{len(octa)} octahedron seeds in order; first PCA-like step "
                    f"{np.median(pca) if pca else float('nan'):g} (median), first octahedron step {np.median(first):g} "
-                   f"(median; range {min(first)}-{max(first)})")
+                   f"(median; range {min(first)}-{max(first)}); beside it, W's rows span over {PRINCIPAL:g} of both "
+                   f"sets' principal directions after the start and before the octahedron in {len(spans)}/{len(octa)}")
 
 
 CLAIMS = (

@@ -39,6 +39,7 @@ from analysis.figures.common import (
     with_run,
 )
 from analysis.phase import PHASE_CELLS, PHASES
+from analysis.report.captions import FIGURES
 from analysis.report.plotly_figures import (
     dims_figure,
     phase_data,
@@ -49,18 +50,6 @@ from sweep.timing import cache_dir
 
 REPORT = "report.html"
 SCRIPT = Path(__file__).with_name("report.js")  # the page's own script: draws the figures, answers hover and click
-FIGURES = {  # the PNGs plot_run draws, in page order, with a caption
-    "phase": "Phase of the extra feature: seeds averaged, best seed, the paper's and the optimal theory",
-    "weights": "W^T W, b and ||W_i|| (coloured by superposition) of the lowest-loss seed per cell",
-    "geometry": "Columns W_i of W in the plane (m = 2), lowest-loss seed per cell",
-    "dims_per_feature": "Dimensions per feature m / ||W||_F^2 against 1/(1-S)",
-    "dimensionality": "Feature dimensionality D_i of represented features",
-    "loss_curves": "Training loss curves",
-    "restarts": "Best loss of the first k seeds against k, and the share of seeds per configuration (analysis/restarts.py)",
-    "sae_recovery": "SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x L1 coefficient",
-    "sae_mmcs_size": "SAEs: MMCS between true features and atoms against dictionary size",
-    "sae_atoms": "SAEs: one model's true features W_i beside its SAE's atoms, and their cosines",
-}
 MAX_WEIGHTS = 2_000_000  # W and b values embedded per shape (all ok models); above this hover and click show numbers only
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.adversarial import attack_norm, orthogonal, relative_vulnerability, sample_inputs, vulnerability
+from analysis.adversarial import (
+    READINGS,
+    attack_norm,
+    orthogonal,
+    readings,
+    relative_vulnerability,
+    sample_inputs,
+    vulnerability,
+)
+from analysis.run import Run
+from tests.conftest import train_run
 
 EPS = 0.1
 
@@ -38,3 +48,42 @@ def test_attack_norm_and_inputs():
     x = sample_inputs(3, [1.0, 0.5, 0.1], samples=40_000)
     np.testing.assert_allclose((x > 0).mean(axis=0), [1.0, 0.5, 0.1], atol=0.01)
     assert x.min() >= 0 and x.max() <= 1
+
+
+def test_per_example_takes_each_inputs_worst_feature():
+    # two orthogonal features, W^T W = 1.5 I, b = -0.5: a present feature (value 1) is output exactly, an absent one's
+    # attack is clipped. Attacking feature 0 moves input 0's output by 1.5 eps and nothing else, feature 1 input 1's.
+    # One attack for the sample: (1.5 eps)^2 on half the inputs; the worst per input: (1.5 eps)^2 on both
+    W, b = np.sqrt(1.5) * np.eye(2), np.full(2, -0.5)
+    x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert vulnerability(W, b, x, np.ones(2), EPS)[0] == pytest.approx((1.5 * EPS) ** 2 / 2, rel=1e-9)
+    assert vulnerability(W, b, x, np.ones(2), EPS, per_example=True)[0] == pytest.approx((1.5 * EPS) ** 2, rel=1e-9)
+    # the model without superposition (b = 0) loses eps^2 on every input under either reading
+    W0, b0 = orthogonal(4, 2)
+    x0 = sample_inputs(4, 0.2, samples=300)
+    assert vulnerability(W0, b0, x0, np.ones(4), EPS, per_example=True)[0] == pytest.approx(EPS**2, rel=1e-9)
+
+
+def test_the_average_norm_of_the_nonzero_inputs():
+    x = np.array([[3.0, 4.0], [0.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    assert attack_norm(x) == pytest.approx(0.1 * 6 / 4)
+    assert attack_norm(x, nonzero=True) == pytest.approx(0.1 * 6 / 2)
+
+
+def test_readings_of_a_run(tmp_path):
+    run = Run(train_run(tmp_path / "run", {"model": {"n_features": 6, "n_hidden": 2}, "density": [1.0, 0.1],
+                                           "seed": [0, 1, 2], "steps": 300, "batch_size": 256}))
+    table = readings(run)
+    assert len(table) == 6 and set(READINGS) <= set(table.columns)
+    assert table.groupby("density")["precise_best"].sum().tolist() == [1, 1]  # one precise pick per density
+    quick = readings(run, precise=False)
+    assert "precise_best" not in quick and quick["both"].tolist() == table["both"].tolist()
+    best = readings(run, precise=False, best_only=True)  # the lowest loss per density: each density's first row
+    assert best["seed"].tolist() == table.groupby("density", sort=False)["seed"].first().tolist()
+    row = run.models.sort_values("loss").iloc[0]
+    W, b = (a.astype(np.float64) for a in run.weights_of(row))
+    importance = 0.9 ** np.arange(6)  # the default importance
+    mine = table[(table["density"] == row["density"]) & (table["seed"] == row["seed"])].iloc[0]
+    assert mine["per_example"] == pytest.approx(
+        relative_vulnerability(W, b, row["density"], importance, per_example=True)["relative"])
+    assert mine["paper"] == pytest.approx(relative_vulnerability(W, b, row["density"], importance)["relative"])

@@ -1,8 +1,9 @@
 """The geometric-transformations experiment (analysis/experiments/transformations.py): its stage reader on hand-built
 weights, and the experiment CI-sized."""
 import numpy as np
+import pytest
 
-from analysis.experiments.transformations import octahedron, stage, stages_in_order
+from analysis.experiments.transformations import octahedron, principal_share, stage, stages_in_order
 from analysis.paper import reproduce
 
 ROTATION = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
@@ -60,3 +61,14 @@ def test_two_features_of_a_set_in_one_direction_are_pca_like_but_not_across_sets
     W = np.random.default_rng(1).normal(size=(3, 6))
     W[:, 3] = W[:, 0]  # features 0 and 3 are of different sets
     assert stage(W) == "other"
+
+
+def test_principal_share_reads_the_span_of_the_sets_sums():
+    pca = np.zeros((3, 6))
+    pca[0, :3] = pca[1, 3:] = 1 / np.sqrt(3)  # each set stored as its sum, the linear PCA solution's top two
+    pca[2, 0], pca[2, 1] = 0.5, -0.5
+    assert principal_share(2 * ROTATION @ pca) == pytest.approx(1.0)  # rotation and scale free
+    assert principal_share(octa()) == pytest.approx(0.5)  # rows: the differences of the 3 antipodal pairs
+    W = np.zeros((3, 6))
+    W[:, 3:] = np.eye(3)
+    assert principal_share(W) == pytest.approx(0.5)  # set 2 whole, set 1 not at all
