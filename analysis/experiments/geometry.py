@@ -24,7 +24,8 @@ from analysis.run import Run
 from analysis.tegum import EDGE, NEAR, POLYTOPES, near_fraction, polytopes
 from sweep.metrics import REPRESENTED_NORM, dimensionality
 
-PRESETS = (Preset("geometry", ("dims_per_feature", "dimensionality", "geometry_clusters", "geometry_graph")),
+PRESETS = (Preset("geometry", ("dims_per_feature", "dimensionality", "geometry_clusters", "geometry_graph"),
+                   findings=True),  # its FAILs have the 4x evidence (docs/experiments/geometry.md)
            Preset("notebook_geometry", ("dims_per_feature", "dimensionality", "geometry_clusters")))
 SOURCE = f"{PAPER}, section 'The Geometry of Superposition' > 'Uniform Superposition'"
 DIMENSIONALITY = SOURCE + " > 'Feature Dimensionality'"

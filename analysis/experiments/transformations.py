@@ -31,7 +31,7 @@ from analysis.geometry import pair_state, pca_like
 from analysis.run import Run
 from sweep.metrics import dimensionality
 
-PRESETS = (Preset("transformations", ("transformations",)),)
+PRESETS = (Preset("transformations", ("transformations",), findings=True),)  # its FAIL has the 4x evidence (docs page)
 SOURCE = f"{PAPER}, section 'Superposition and Learning Dynamics' > 'Phenomenon 2: Learning as Geometric Transformations'"
 SET_SIZE = 3
 NORM_TOL = 0.2  # octahedron: every ||W_i|| within this of 1 (the trained norms of represented features, ~1.0-1.1)
