@@ -1,5 +1,5 @@
 """model.kind=privileged: h = ReLU(W x), x' = ReLU(W^T h + b) (tied, no hidden bias), trained fused like the toy model;
-the per-neuron measure (features in a neuron: W_ji > 0.5) on hand-made weights."""
+the per-neuron measure (features in a neuron: shares of squared weight; W_ji > t beside) on hand-made weights."""
 
 import jax
 import jax.numpy as jnp
@@ -14,8 +14,11 @@ from analysis.experiments.privileged import (
     PAIRS,
     SIX_IN_FOUR,
     THREE_IN_TWO,
+    effective,
+    inside,
     neuron_summary,
     regime,
+    shares,
     verdict,
 )
 from analysis.run import Run
@@ -144,8 +147,38 @@ def run_of(W, density=0.01) -> Run:
 
 
 def test_the_verdict_is_printed_at_every_threshold():
-    # the full-size run's density 0.01 (issue 22): a second weight of 0.45 is a pair at 0.3 and 0.4, not at 0.5 or 0.6
+    # the full-size run's density 0.01 (issue 22): a second weight of 0.45 is a pair at 0.3 and 0.4, not at 0.5 or 0.6;
+    # its share of feature 0's squared weight (0.24) makes a participation ratio of 1.57: two neurons, a pair
     v = regime(run_of(pairs_code(0.45)), 0.0, 0.04, PAIRS)
-    assert not v.passed and "verdict by threshold 0.3:PASS 0.4:PASS 0.5:FAIL 0.6:FAIL" in v.measured
+    assert v.passed and "verdict by threshold 0.3:PASS 0.4:PASS 0.5:FAIL 0.6:FAIL" in v.measured
     v = regime(run_of(pairs_code(0.7)), 0.0, 0.04, PAIRS)
     assert v.passed and "0.3:PASS 0.4:PASS 0.5:PASS 0.6:PASS" in v.measured
+    v = regime(run_of(pairs_code(0.2)), 0.0, 0.04, PAIRS)  # share 0.06, ratio 1.13: feature 0 on one neuron
+    assert not v.passed and "0.3:FAIL 0.4:FAIL 0.5:FAIL 0.6:FAIL" in v.measured
+
+
+# ------------------------------------------------------------ "in a neuron" without a threshold: shares of squared weight
+
+
+def test_shares_split_the_squared_positive_weight_and_ratios_count_equal_weights():
+    W = np.array([[0.6, -0.9, 0.0, 0.3], [0.8, 0.5, 0.0, 0.3], [0.0, 0.5, 0.0, 0.3]])
+    per_feature, per_neuron = shares(W)
+    np.testing.assert_allclose(per_feature[:, 0], [0.36, 0.64, 0.0])  # 0.6^2 + 0.8^2 = 1
+    np.testing.assert_allclose(per_feature[:, 1], [0.0, 0.5, 0.5])  # the negative weight only inhibits: no share
+    np.testing.assert_allclose(per_feature[:, 2], 0.0)  # no positive weight: no share, in no neuron
+    np.testing.assert_allclose(per_neuron.sum(axis=1), 1.0)
+    np.testing.assert_allclose(effective(per_feature, 0), [1 / (0.36**2 + 0.64**2), 2.0, 0.0, 3.0])
+    np.testing.assert_array_equal(inside(W)[:, 2], False)
+
+
+def test_small_leftover_weights_leave_a_neuron_monosemantic_and_a_feature_unrepresented():
+    # one large weight and three of 0.15 per neuron: ratio 1.14, one feature; W_ji > 0.1 would call it polysemantic
+    W = np.hstack([np.eye(5), np.zeros((5, 5))])
+    W[:, 5:8] = 0.15
+    s = neuron_summary(W)
+    assert s["dedicated"] and s["represented"] == 5 and verdict(s, DEDICATED, 5), s
+    assert not verdict(neuron_summary(W, 0.1), DEDICATED, 5)
+    # a feature whose whole (small) weight is on one neuron is that neuron's only in its own shares, not the neuron's
+    W = np.hstack([np.eye(5), np.zeros((5, 5))])
+    W[0, 5] = 0.05
+    assert verdict(neuron_summary(W), DEDICATED, 5) and neuron_summary(W)["represented"] == 5
