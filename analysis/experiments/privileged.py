@@ -69,8 +69,8 @@ def _top(share, count, axis: int) -> np.ndarray:
 def inside(W) -> np.ndarray:
     """(m, n) bool: feature i is in neuron j, read from the shares alone (the module docstring)."""
     per_feature, per_neuron = shares(W)
-    return (_top(per_feature, np.rint(effective(per_feature, 0)), 0)
-            & _top(per_neuron, np.rint(effective(per_neuron, 1)), 1))
+    return (_top(per_feature, np.floor(effective(per_feature, 0) + 0.5), 0)
+            & _top(per_neuron, np.floor(effective(per_neuron, 1) + 0.5), 1))
 
 
 def neuron_summary(W, threshold: float | None = None) -> dict:
