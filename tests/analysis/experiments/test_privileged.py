@@ -114,6 +114,7 @@ def test_a_regime_at_one_density_finds_it_stored_as_float32_and_shared_ends_belo
 # neurons at <= 0.04 no (0.04: 9 features; 0.01: two features' second weight just under 0.5); capacity yes. The regimes
 # added in issue 22 (0.2-0.5, 0.15, 0.12) have no full-size verdict yet: printed, not asserted.
 # measured 2026-12-07 (docs/experiments/privileged.md, "Rerun"): 14 densities x 32 seeds, issue 25's streams
+# and again 2026-12-08 with 'in a neuron' read by shares (the same verdicts; the docs page has the evidence for each FAIL)
 PRIVILEGED_VERDICTS = {"1-S >= 0.5": True, "1-S in [0.2, 0.5]": True, "1-S = 0.15": False, "1-S = 0.12": True,
                        "1-S in [0.05, 0.08]": True, "1-S <= 0.04": False, "every trained": True}
 
