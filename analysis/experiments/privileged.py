@@ -131,7 +131,9 @@ def precise(run: Run, top: int = 16) -> pd.DataFrame:
     m, out = int(run.setting("n_hidden")), []
     models = run.models.assign(rank_loss=ranking_loss(run.models))
     for density, rows in models[models["status"] == "ok"].groupby("density"):
-        what = next(w for low, high, w in REGIMES if low - 1e-6 <= density <= high + 1e-6)
+        what = next((w for low, high, w in REGIMES if low - 1e-6 <= density <= high + 1e-6), None)
+        if what is None:  # between the paper's regimes (e.g. 0.1): nothing to check
+            continue
         scored = rescore(run, rows.nsmallest(top, "rank_loss")).sort_values("paired_gap")
         s = [neuron_summary(run.W(row)) for _, row in scored.iterrows()]
         out.append(scored.assign(regime=what, picture=[_describe(x) for x in s], passed=[verdict(x, what, m) for x in s]))

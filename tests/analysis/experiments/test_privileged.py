@@ -189,15 +189,16 @@ def test_small_leftover_weights_leave_a_neuron_monosemantic_and_a_feature_unrepr
 def test_precise_ranks_by_the_paired_gap_on_shared_samples_not_by_the_evaluated_loss():
     # the evaluation put the empty model (W = 0: nothing represented) first; on 2^20 shared samples the pairs code wins
     # (both with b = -0.45: loss 0.0043 against 0.0050, measured on 16,384 samples)
-    Ws, losses = [np.zeros((M, N)), pairs_code(0.7)], [0.09, 0.10]
-    rows = [{"run": "r", "model_id": i, "seed": i, "feature": f, "density": 0.04, "sparsity": 0.96,
+    # (a third model at 1-S = 0.1, between the paper's regimes, is left out)
+    Ws, losses, densities = [np.zeros((M, N)), pairs_code(0.7), np.zeros((M, N))], [0.09, 0.10, 0.1], [0.04, 0.04, 0.1]
+    rows = [{"run": "r", "model_id": i, "seed": i % 2, "feature": f, "density": densities[i], "sparsity": 1 - densities[i],
              "importance": 0.75 ** f, "status": "ok", "loss": losses[i], "loss_se": 0.01, "exact_loss": np.nan,
              "model_kind": "privileged", "n_features": N, "n_hidden": M, "distribution": "uniform",
-             "correlation": "none", "set_size": 1} for i in range(2) for f in range(N)]
+             "correlation": "none", "set_size": 1} for i in range(3) for f in range(N)]
     run = Run("unused")
     run.table = pd.DataFrame(rows)
-    run.weights = {"r": {"W": np.stack(Ws).astype(np.float32), "b": np.full((2, N), -0.45, np.float32),
-                         "model_id": np.arange(2)}}
+    run.weights = {"r": {"W": np.stack(Ws).astype(np.float32), "b": np.full((3, N), -0.45, np.float32),
+                         "model_id": np.arange(3)}}
     table = precise(run)
     assert table["seed"].tolist() == [1, 0] and table["passed"].tolist() == [True, False], table
     assert table["paired_gap"].iloc[0] == 0.0 and table["paired_gap"].iloc[1] > 10 * table["paired_se"].iloc[1]
