@@ -6,10 +6,12 @@ docs/experiments/privileged.md.
 only inhibits: the hidden ReLU keeps it from carrying the feature): feature i's squared weight split over the neurons
 (`shares`: P_ji / sum_j P_ji, sums to 1 over neurons) and neuron j's split over the features (P_ji / sum_i P_ji), the
 stack plot the paper draws. Their participation ratios 1 / sum share^2 count neurons per feature and features per
-neuron (k equal weights give exactly k; `effective`); feature i is *in* neuron j when j is one of i's round(ratio)
-largest shares and i one of j's (`inside`). A neuron is monosemantic with one feature in it, polysemantic with two or
-more, dead with none. The old reading, W_ji > t (sweep/metrics.py: neuron_features), is printed beside each verdict at
-t in THRESHOLDS. Checks on the lowest-loss seed of each density; numbers always printed.
+neuron (k equal weights give exactly k; `effective`). A feature is represented when it is one of some neuron's
+round(ratio) largest shares (halves up), and then *in* its own round(ratio) neurons of largest share (`inside`; a
+neuron's ratio undercounts unequal weights, 0.96/0.76/0.72/0.54 give 3.5, so it only decides representation). A
+neuron is monosemantic with one feature in it, polysemantic with two or more, dead with none.
+The old reading, W_ji > t (sweep/metrics.py: neuron_features), is printed beside each verdict at t in THRESHOLDS.
+Checks on the lowest-loss seed of each density; numbers always printed.
 """
 from __future__ import annotations
 
@@ -69,8 +71,8 @@ def _top(share, count, axis: int) -> np.ndarray:
 def inside(W) -> np.ndarray:
     """(m, n) bool: feature i is in neuron j, read from the shares alone (the module docstring)."""
     per_feature, per_neuron = shares(W)
-    return (_top(per_feature, np.floor(effective(per_feature, 0) + 0.5), 0)
-            & _top(per_neuron, np.floor(effective(per_neuron, 1) + 0.5), 1))
+    represented = _top(per_neuron, np.floor(effective(per_neuron, 1) + 0.5), 1).any(axis=0)  # some neuron counts it
+    return _top(per_feature, np.floor(effective(per_feature, 0) + 0.5), 0) & represented
 
 
 def neuron_summary(W, threshold: float | None = None) -> dict:

@@ -203,3 +203,15 @@ def test_precise_ranks_by_the_paired_gap_on_shared_samples_not_by_the_evaluated_
     assert table["seed"].tolist() == [1, 0] and table["passed"].tolist() == [True, False], table
     assert table["paired_gap"].iloc[0] == 0.0 and table["paired_gap"].iloc[1] > 10 * table["paired_se"].iloc[1]
     assert (table["regime"] == PAIRS).all() and table["picture"].iloc[1].startswith("0 features in neurons")
+
+
+def test_a_neurons_unequal_weights_do_not_drop_a_feature_from_its_pair():
+    # the lowest-loss seed of the 32-seed run at 1-S = 0.02 (2026-12-08): neuron 2 holds features 0, 2, 3, 8 with
+    # 0.76/0.72/0.54/0.96 (participation ratio 3.5); feature 3 is in neurons 0 and 2 (0.81, 0.54: ratio 1.7): a pair
+    W = np.array([[-1.01, -0.70, -0.66, 0.81, -0.57, -0.79, 0.85, 0.84, 0.19, 0.69],
+                  [0.64, 0.67, -1.72, -0.78, 0.72, -0.76, -0.11, 0.88, -0.07, -0.34],
+                  [0.76, -1.98, 0.72, 0.54, -0.43, -0.47, -0.14, -0.29, 0.96, -0.50],
+                  [-0.75, -1.04, -0.68, -0.92, 0.78, 0.77, 0.14, -0.14, 0.87, 0.70],
+                  [-1.77, 0.74, 0.69, -0.55, -0.67, 0.62, 0.99, -0.22, -0.04, -0.44]])
+    s = neuron_summary(W)
+    assert s["per_feature"].tolist() == [2] * 10 and verdict(s, PAIRS, 5), s
