@@ -221,6 +221,9 @@ class FakeRun:
         W1, W2, _ = list(self.models.values())[int(row["model_id"])]
         return W1 if name == "W" else W2
 
+    def weights_of(self, row, name="W"):
+        return self.W(row, name), np.zeros(N)
+
     def once(self, f):
         return f(self)
 
@@ -256,10 +259,21 @@ def mixed_code() -> tuple[np.ndarray, np.ndarray, float]:
     return W1, W2, 1.0
 
 
-def test_more_features_than_pairs_and_than_neurons():
+def test_more_features_than_neurons_and_the_count_by_threshold():
     W1, W2 = np.zeros((M, N)), np.ones((N, M))
-    W1[:, :4] = np.eye(M)  # 4 features, one neuron each: more than m/2 = 2, not more than m = 4
+    W1[:, :4] = np.eye(M)  # 4 features, one neuron each: not more than m = 4
     run = FakeRun({1.0: (*pair_code([0, 1]), 1.0), 0.001: (W1, W2, 1.0)})
-    assert computation.more_than_pairs(run).passed and not computation.more_than_pairs(run, per_neuron=1.0).passed
-    W1[3, 4:6] = [0.9, 0.8]  # the fourth neuron holds three features: 6 features in 4 neurons
-    assert computation.more_than_pairs(FakeRun({0.001: (W1, W2, 1.0)}), per_neuron=1.0).passed
+    assert not computation.more_than_neurons(run).passed
+    W1[3, 4:6] = [0.55, 0.35]  # the fourth neuron holds feature 4 (and feature 5 at thresholds below 0.35)
+    verdict = computation.more_than_neurons(FakeRun({1.0: (*pair_code([0, 1]), 1.0), 0.001: (W1, W2, 1.0)}))
+    assert verdict.passed and verdict.measured.endswith("by threshold 0.3:6:PASS 0.4:5:PASS 0.5:5:PASS 0.6:4:FAIL")
+
+
+def test_computed_in_superposition_beyond_m_over_2(monkeypatch):
+    run = FakeRun({1.0: (*pair_code([0, 1]), 1.0), 0.001: (*pair_code([0, 1]), 1.0)})
+    r2 = np.r_[1.0, 1.0, 0.01, 0.0, 0.0, 0.0]  # a pair code: m/2 = 2 features' worth, and a little noise
+    monkeypatch.setattr(computation, "computed_features", lambda W1, W2, b, d: r2)
+    assert not computation.computed_in_superposition(run).passed
+    r2[2:] = 0.3  # four more features computed a little: 3.2 features' worth on 4 neurons
+    assert computation.computed_in_superposition(run).passed
+    assert computation.computed_in_superposition(FakeRun({1.0: (*pair_code([0, 1]), 1.0)})) is None  # never sparse
