@@ -39,16 +39,17 @@ def constant_loss(density: float, importance) -> float:
     return float(np.mean(np.asarray(importance, np.float64) * (density / 3 - density**2 / 4)))
 
 
-def pair_code_loss(density: float, importance, m: int) -> float:
-    """The loss of the best pair code: the m/2 most important features each get a ReLU(x_i), ReLU(-x_i) neuron pair
-    (W1 = +-e_i, W2 = e_i, b_i = 0: y_i = |x_i| exactly), every other feature the best constant output b_i = E|x_i|,
-    which costs its I_i Var|x_i|. A pair is worth more than two single neurons (one neuron, ReLU(x_i) alone, cuts
-    Var|x_i| = 1/12 only to 1/15 when dense), so giving the pairs to the most important features is the best such code.
-    Derived: mean_i over the features without a pair of I_i (d/3 - d^2/4)."""
-    importance = np.sort(np.asarray(importance, np.float64))[::-1]
-    unpaired = np.zeros_like(importance)
-    unpaired[m // 2:] = importance[m // 2:]
-    return float(np.mean(unpaired * (density / 3 - density**2 / 4)))
+def pair_code_loss(density: float, importance, m: int, paired=None) -> float:
+    """The loss of the best pair code: the m/2 most important features (or the features `paired`, indices) each get a
+    ReLU(x_i), ReLU(-x_i) neuron pair (W1 = +-e_i, W2 = e_i, b_i = 0: y_i = |x_i| exactly), every other feature the best
+    constant output b_i = E|x_i|, which costs its I_i Var|x_i|. A pair is worth more than two single neurons (one
+    neuron, ReLU(x_i) alone, cuts Var|x_i| = 1/12 only to 1/15 when dense), so giving the pairs to the most important
+    features is the best such code. Derived: mean_i over the features without a pair of I_i (d/3 - d^2/4)."""
+    importance = np.asarray(importance, np.float64)
+    paired = np.argsort(-importance, kind="stable")[: m // 2] if paired is None else np.asarray(paired, int)
+    unpaired = np.ones(len(importance), bool)
+    unpaired[paired] = False
+    return float(np.sum(importance[unpaired]) * (density / 3 - density**2 / 4) / len(importance))
 
 
 def computed_features(W1, W2, b, density: float, samples: int = 4_000_000, seed: int = 0,

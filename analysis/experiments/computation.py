@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import save
 from analysis.figures.neurons import neurons_figure
@@ -55,10 +57,13 @@ def dense_pair_code(run: Run) -> Verdict:
     importance = run.table[(run.table["run"] == row["run"]) & (run.table["model_id"] == row["model_id"])] \
         .sort_values("feature")["importance"].to_numpy()
     s, best = neuron_summary(run.W(row), run.W(row, "W2")), pair_code_loss(row["density"], importance, m)
-    paired = int(s["pair"][: m // 2].sum())
+    paired, own = int(s["pair"][: m // 2].sum()), pair_code_loss(row["density"], importance, m, np.flatnonzero(s["pair"]))
+    elsewhere = np.flatnonzero(s["pair"][m // 2:]) + m // 2
     return Verdict(paired == m // 2 and row["loss"] <= (1 + PAIR_GAP) * best,
-                   f"{paired} of features 0..{m // 2 - 1} with a +/- pair; loss {row['loss']:.3g} against the pair code's "
-                   f"{best:.3g} (ratio {row['loss'] / best:.3g}); {describe(s)}", {"dense": row["density"], "half": m // 2})
+                   f"{paired} of features 0..{m // 2 - 1} with a +/- pair (and {len(elsewhere)} beyond: "
+                   f"{', '.join(map(str, elsewhere)) or 'none'}); loss {row['loss']:.3g} against the pair code's {best:.3g} "
+                   f"(ratio {row['loss'] / best:.3g}; the pair code on the features it pairs: {own:.3g}, ratio "
+                   f"{row['loss'] / own:.3g}); {describe(s)}", {"dense": row["density"], "half": m // 2})
 
 
 def all_polysemantic_when_sparsest(run: Run) -> Verdict | None:
