@@ -211,8 +211,8 @@ class FakeRun:
         self.models = models
         self.best = pd.DataFrame([{"run": "r", "model_id": k, "density": d, "loss": loss, "seed": 0}
                                   for k, (d, (_, _, loss)) in enumerate(models.items())])
-        self.table = pd.DataFrame([{"run": "r", "model_id": k, "feature": i, "importance": IMPORTANCE[i], "seed": 0}
-                                   for k in range(len(models)) for i in range(N)])
+        self.table = pd.DataFrame([{"run": "r", "model_id": k, "feature": i, "importance": IMPORTANCE[i], "seed": 0,
+                                    "density": d} for k, d in enumerate(models) for i in range(N)])
 
     def setting(self, name):
         return {"n_hidden": M, "n_features": N}[name]
@@ -277,3 +277,10 @@ def test_computed_in_superposition_beyond_m_over_2(monkeypatch):
     r2[2:] = 0.3  # four more features computed a little: 3.2 features' worth on 4 neurons
     assert computation.computed_in_superposition(run).passed
     assert computation.computed_in_superposition(FakeRun({1.0: (*pair_code([0, 1]), 1.0)})) is None  # never sparse
+
+
+def test_each_density_reads_its_lowest_loss_fit_over_seeds_and_lrs():
+    run = FakeRun({1.0: (*pair_code([0, 2]), 2.0), 0.5: (*pair_code([0, 1]), 1.0), 0.1: (*polysemantic(), 1.0)})
+    run.best.loc[1, "density"] = 1.0  # a second fit at 1-S = 1 (another lr), with the lower loss
+    best = computation._best(run)
+    assert list(best["density"]) == [1.0, 0.1] and list(best["model_id"]) == [1, 2]
