@@ -35,7 +35,8 @@ EXPECTED = {
 NO_WEIGHT_DECAY = {"kgons", "kgon_census", "llc"}
 # presets with their own lr schedule (peak lr, schedule, warmup steps): computation's dense model reaches the best pair
 # code only so (issue 22, docs/experiments/computation.md "Can training reach it?")
-SCHEDULED = {"computation": (0.05, "warmup_cosine", 500)}
+# (two peak lrs: the sparse densities train at 1e-3); the blog's cosine annealing (docs/experiments/blog.md)
+SCHEDULED = {"computation": ([0.001, 0.05], "warmup_cosine", 500), "blog": (1e-3, "cosine", 0)}
 
 
 def composed(overrides=(), hydra=False):
@@ -54,7 +55,8 @@ def test_preset_composes_and_validates(name):
     grid = build_grid(config)
     assert (config.model.n_features, config.model.n_hidden, len(grid)) == EXPECTED[name]
     assert config.steps == 10_000 and config.batch_size == 1024  # the notebook's training
-    optim = (config.optim.lr, config.optim.schedule, config.optim.warmup_steps)
+    optim = (list(config.optim.lr) if not isinstance(config.optim.lr, float) else config.optim.lr, config.optim.schedule,
+             config.optim.warmup_steps)
     assert optim == SCHEDULED.get(name, (1e-3, "constant", 0))
     assert config.optim.weight_decay == (0.0 if name in NO_WEIGHT_DECAY else 0.01)
 
