@@ -2,8 +2,8 @@
 1-S from 1 to 0.001; docs/experiments/computation.md):
 y' = ReLU(W2 ReLU(W1 x) + b) (model.kind=abs, untied) trained on |x|, x_i = 0 with probability S else U[-1, 1]
 (data.distribution=signed_uniform). The per-neuron reading (in a neuron, alive, dedicated, a +/- pair):
-analysis/neurons.py. Every threshold below was fixed before the full-size runs; checks use the lowest-loss seed of each
-density, and print their numbers whatever the verdict.
+analysis/neurons.py. Every threshold below was fixed before the full-size runs; checks use the lowest-loss fit of each
+density (over seeds and lrs), and print their numbers whatever the verdict.
 The claims are qualitative, read through thresholds fixed beforehand: a FAIL is a finding (exit 0).
 """
 from __future__ import annotations
