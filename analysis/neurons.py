@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sweep.metrics import abs_neuron_features, alive_neurons, rescaled
+from sweep.metrics import IN_NEURON, abs_neuron_features, alive_neurons, rescaled
 
 
-def neuron_summary(W1, W2) -> dict:
-    """Per-neuron and per-feature counts of one model (W1 (m, n), W2 (n, m)); see the module docstring."""
-    inside = abs_neuron_features(W1, W2)  # (m, n)
+def neuron_summary(W1, W2, threshold: float = IN_NEURON) -> dict:
+    """Per-neuron and per-feature counts of one model (W1 (m, n), W2 (n, m)), a feature in a neuron when its rescaled
+    |W1_ji| > threshold; see the module docstring."""
+    inside = abs_neuron_features(W1, W2, threshold)  # (m, n)
     alive = alive_neurons(W1, W2)
     W1r = rescaled(W1, W2)[0]
     per_neuron, per_feature = inside.sum(axis=1), inside.sum(axis=0)
@@ -38,16 +39,42 @@ def constant_loss(density: float, importance) -> float:
     return float(np.mean(np.asarray(importance, np.float64) * (density / 3 - density**2 / 4)))
 
 
-def pair_code_loss(density: float, importance, m: int) -> float:
-    """The loss of the best pair code: the m/2 most important features each get a ReLU(x_i), ReLU(-x_i) neuron pair
-    (W1 = +-e_i, W2 = e_i, b_i = 0: y_i = |x_i| exactly), every other feature the best constant output b_i = E|x_i|,
-    which costs its I_i Var|x_i|. A pair is worth more than two single neurons (one neuron, ReLU(x_i) alone, cuts
-    Var|x_i| = 1/12 only to 1/15 when dense), so giving the pairs to the most important features is the best such code.
-    Derived: mean_i over the features without a pair of I_i (d/3 - d^2/4)."""
-    importance = np.sort(np.asarray(importance, np.float64))[::-1]
-    unpaired = np.zeros_like(importance)
-    unpaired[m // 2:] = importance[m // 2:]
-    return float(np.mean(unpaired * (density / 3 - density**2 / 4)))
+def pair_code_loss(density: float, importance, m: int, paired=None) -> float:
+    """The loss of the best pair code: the m/2 most important features (or the features `paired`, indices) each get a
+    ReLU(x_i), ReLU(-x_i) neuron pair (W1 = +-e_i, W2 = e_i, b_i = 0: y_i = |x_i| exactly), every other feature the best
+    constant output b_i = E|x_i|, which costs its I_i Var|x_i|. A pair is worth more than two single neurons (one
+    neuron, ReLU(x_i) alone, cuts Var|x_i| = 1/12 only to 1/15 when dense), so giving the pairs to the most important
+    features is the best such code. Derived: mean_i over the features without a pair of I_i (d/3 - d^2/4)."""
+    importance = np.asarray(importance, np.float64)
+    paired = np.argsort(-importance, kind="stable")[: m // 2] if paired is None else np.asarray(paired, int)
+    unpaired = np.ones(len(importance), bool)
+    unpaired[paired] = False
+    return float(np.sum(importance[unpaired]) * (density / 3 - density**2 / 4) / len(importance))
+
+
+def computed_features(W1, W2, b, density: float, samples: int = 4_000_000, seed: int = 0,
+                      chunk: int = 500_000) -> np.ndarray:
+    """Per feature i, the share of Var|x_i| the model computes: R2_i = 1 - E (y'_i - |x_i|)^2 / Var|x_i|, by Monte Carlo
+    (`samples` draws of the signed U[-1, 1] law, fixed seed; against the best constant E|x_i| = d/2 on the same draws,
+    so a feature the model leaves constant reads ~0 with little noise). No threshold: the sum counts the features
+    computed, each by how fully. A code without superposition (every neuron holds one feature) has sum_i R2_i <= m/2:
+    a feature's neurons of one sign see only ReLU(+-x_i), and the best function of it, E[|x_i| | ReLU(x_i)], leaves
+    P(x_i <= 0) Var(|x_i| | x_i <= 0) = d/6 - d^2/(16 - 8d) >= Var|x_i| / 2 for d <= 1 (R2_i <= 1/2 from one neuron or
+    several of one sign), R2_i <= 1 takes two (both signs), and a feature in no neuron gets nothing (R2_i <= 0)."""
+    W1, W2, b = (np.asarray(a, np.float64) for a in (W1, W2, b))
+    rng, n = np.random.default_rng(seed), W1.shape[1]
+    gain, empty = np.zeros(n), np.maximum(b, 0.0)  # a draw with no feature present: y' = ReLU(b), target 0
+    for start in range(0, samples, chunk):
+        size = min(chunk, samples - start)
+        flat = rng.choice(size * n, rng.binomial(size * n, density), replace=False)  # the present (draw, feature)s
+        rows, inverse = np.unique(flat // n, return_inverse=True)
+        x = np.zeros((len(rows), n))
+        x[inverse, flat % n] = rng.uniform(-1.0, 1.0, len(flat))
+        y = np.maximum(np.maximum(x @ W1.T, 0.0) @ W2.T + b, 0.0)
+        target = np.abs(x)
+        gain += ((density / 2 - target) ** 2 - (y - target) ** 2).sum(axis=0)
+        gain += (size - len(rows)) * ((density / 2) ** 2 - empty**2)
+    return gain / samples / (density / 3 - density**2 / 4)
 
 
 def describe(s: dict) -> str:

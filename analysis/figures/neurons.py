@@ -85,11 +85,13 @@ def draw(rows: list[tuple[str, np.ndarray, np.ndarray]], heading: str) -> Figure
 
 
 def neurons_figure(run: Run) -> Figure:
-    """Per density (rows), the lowest-loss seed's rescaled W1, W2^T and per-neuron stacked W1 bars."""
+    """Per density (rows), the lowest-loss model's (over seeds and lrs) rescaled W1, W2^T and per-neuron stacked W1 bars."""
     table = run.table
-    best = run.best.sort_values("density", ascending=False)
+    best = run.best.sort_values("loss", kind="stable").drop_duplicates("density")  # over seeds and lrs alike
+    best = best.sort_values("density", ascending=False)
     rows = [(f"1-S={row['density']:g}", run.W(row), run.W(row, "W2")) for _, row in best.iterrows()]
+    fits = len(table.drop_duplicates(["run", "model_id"])) // max(len(best), 1)
     heading = (f"Computation in superposition: y' = ReLU(W2 ReLU(W1 x) + b) trained on |x|, lowest-loss of "
-               f"{table['seed'].nunique()} seeds per density.\nEach neuron rescaled so its largest |W1| is 1 (W2 "
+               f"{fits} fits (seeds x lrs) per density.\nEach neuron rescaled so its largest |W1| is 1 (W2 "
                f"inversely); dotted: +-{IN_NEURON:g} ('in the neuron').\n{title(table)}")
     return draw(rows, heading)
