@@ -13,7 +13,8 @@ from analysis.experiments.sae_synthetic import RECOVERY, SHARKEY
 from analysis.figures.sae import atoms_beside_features, mmcs_by_size, recovery_grid
 from analysis.run import Run
 
-PRESETS = (Preset("sae_toy", ("sae_recovery", "sae_mmcs_size", "sae_atoms"), findings=True, sae=True),)
+PRESETS = (Preset("sae_toy", ("sae_recovery", "sae_mmcs_size", "sae_atoms"), findings=True, sae=True),
+           Preset("sae_toy_large", ("sae_recovery", "sae_mmcs_size"), findings=True, sae=True))
 
 
 def _scores(run: Run):
@@ -106,10 +107,10 @@ def atoms_figure(run: Run, table, out: Path, formats) -> list[Path]:
     """The sparsest model's true features beside the atoms of its best-MMCS SAE of the largest dictionary."""
     sparsest, size = table["sparsity"].max(), table["dict_size"].max()
     stage = table.loc[table["sparsity"] == sparsest, "stage"].iloc[0]
-    same = table[(table["stage"] == stage) & (table["dict_size"] == size)].reset_index(drop=True)
+    same = table[(table["stage"] == stage) & (table["arch"] == "l1") & (table["dict_size"] == size)].reset_index(drop=True)
     pick = same[same["sparsity"] == sparsest]["mmcs"].idxmax()
     w = sae.weights(run.directory / stage)
     source = int(same.loc[pick, "source"])
-    return atoms_beside_features(w["features"][source], w["represented"][source], w[f"W_dec_{size}"][pick], out, formats,
+    return atoms_beside_features(w["features"][source], w["represented"][source], w[f"W_dec_l1_{size}"][pick], out, formats,
                                  f"toy model S={sparsest:.3g} (n=20, m=5): columns of W beside {size} SAE atoms "
                                  f"(l1={same.loc[pick, 'coeff']:.2g}, MMCS {same.loc[pick, 'mmcs']:.3f})")
