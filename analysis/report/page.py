@@ -58,6 +58,8 @@ FIGURES = {  # the PNGs plot_run draws, in page order, with a caption
     "loss_curves": "Training loss curves",
     "restarts": "Best loss of the first k seeds against k, and the share of seeds per configuration (analysis/restarts.py)",
     "sae_recovery": "SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x L1 coefficient",
+    "sae_recovery_topk": "TopK SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x k",
+    "sae_per_dim": "SAEs: recovered share (best coefficient or k) per toy density, L1 and TopK, each dictionary size",
     "sae_mmcs_size": "SAEs: MMCS between true features and atoms against dictionary size",
     "sae_atoms": "SAEs: one model's true features W_i beside its SAE's atoms, and their cosines",
 }
@@ -211,12 +213,13 @@ def sae_section(root: Path) -> list[str]:
     if not any(root.rglob(sae.SUMMARY)):
         return []
     table = sae.scores(root)
-    cell = [c for c in ("stage", "sparsity", "source_seed", "dict_size") if c in table]
+    cell = [c for c in ("stage", "arch", "sparsity", "source_seed", "dict_size") if c in table]
     best = sae.best_coefficient(table, cell)[[*cell, "coeff"]].merge(table, on=[*cell, "coeff"])
     shown = best.groupby([*cell, "coeff"])[["n_true", "mmcs", "recovered", "dead", "dense", "l0", "fve"]].mean()
-    return ["<h2>Sparse autoencoders (python -m sweep.sae; docs/sae.md)</h2><p>Per cell and dictionary size: the L1 "
-            f"coefficient with the highest seed-mean MMCS, and its scores (means over SAE seeds); {len(table)} SAEs in "
-            "all, every one in the stage's scores.parquet.</p>" + shown.reset_index().to_html(index=False, float_format="%.3g")]
+    return ["<h2>Sparse autoencoders (python -m sweep.sae; docs/sae.md)</h2><p>Per cell, architecture and dictionary "
+            "size: the L1 coefficient (or TopK's k) with the highest seed-mean MMCS, and its scores (means over SAE "
+            f"seeds); {len(table)} SAEs in all, every one in the stage's scores.parquet.</p>"
+            + shown.reset_index().to_html(index=False, float_format="%.3g")]
 
 
 def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:
