@@ -81,7 +81,7 @@ def topk_as_l1(run: Run) -> Verdict:
     l1, topk = arch_cells(table, "l1"), arch_cells(table, "topk")
     if topk is None:
         return None
-    both = l1.join(topk[["recovered", "coeff", "mmcs"]], rsuffix="_topk")
+    both = l1.join(topk[["recovered", "coeff", "mmcs"]].add_suffix("_topk"))
     both = both[both["per_dim"] > 1]
     text = "; ".join(f"S={s:.3g} ({r['active']:.2g} active/sample): L1 {r['recovered']:.2f} (l1={r['coeff']:.2g}), "
                      f"TopK {r['recovered_topk']:.2f} (k={r['coeff_topk']:.0f})" for s, r in both.iterrows())
