@@ -18,25 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import SEED_RULES
-from sweep.grid import GROUP_COLUMNS
+from sweep.ranking import cell_columns, ranking_loss  # the one rule, shared with the engine
 
 MODEL_METRICS = ("loss", "exact_loss", "dims_per_feature", "n_represented")
 FEATURE_METRICS = ("norm", "bias", "superposition", "interference", "dimensionality", "represented")
-AXES = ("sparsity", "density", "lr", "weight_decay")  # plus importance_<param> and GROUP_COLUMNS
-
-
-def cell_columns(table: pd.DataFrame, feature: bool = True) -> list[str]:
-    """The columns that identify a cell (and, with feature=True, the feature) in this table."""
-    importance_params = sorted(c for c in table.columns if c.startswith("importance_") and c != "importance_kind")
-    keys = [c for c in (*AXES, *importance_params, *GROUP_COLUMNS) if c in table.columns]
-    return keys + (["feature", "importance"] if feature else [])
-
-
-def ranking_loss(table: pd.DataFrame) -> pd.Series:
-    """What seeds are ranked by: `exact_loss` where it is known (finite), else `loss`."""
-    if "exact_loss" not in table.columns:
-        return table["loss"]
-    return table["exact_loss"].where(np.isfinite(table["exact_loss"]), table["loss"])
 
 
 def ties(table: pd.DataFrame, z: float = 2.0) -> pd.DataFrame:

@@ -38,7 +38,8 @@ def features(directory) -> pd.DataFrame:
 
 
 def weights(stage_dir) -> dict:
-    """{"features": (S, d, G), "represented": (S, G), "W_dec_<L>": (SAEs, d, L), ...} of one stage."""
+    """{"features": (S, d, G), "represented": (S, G), "W_dec_<arch>_<L>": (SAEs, d, L), ...} of one stage
+    (rows: that arch and size's rows of scores.parquet, in order)."""
     with np.load(Path(stage_dir) / WEIGHTS, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
 

@@ -87,9 +87,11 @@ def atoms_figure(run: Run, out: Path, formats) -> list[Path]:
     rows = table[(table["stage"] == table["stage"].iloc[0]) & (table["source"] == 0)].reset_index()
     G = int(rows["n_true"].iloc[0])
     size = rows["dict_size"].iloc[(rows["dict_size"] - G).abs().argmin()]
-    same = table[(table["stage"] == table["stage"].iloc[0]) & (table["dict_size"] == size)].reset_index(drop=True)
+    arch = rows["arch"].iloc[0]
+    same = table[(table["stage"] == table["stage"].iloc[0]) & (table["arch"] == arch)
+                 & (table["dict_size"] == size)].reset_index(drop=True)
     pick = same[same["source"] == 0]["mmcs"].idxmax()
     w = sae.weights(stage)
-    return atoms_beside_features(w["features"][0], w["represented"][0], w[f"W_dec_{size}"][pick], out, formats,
+    return atoms_beside_features(w["features"][0], w["represented"][0], w[f"W_dec_{arch}_{size}"][pick], out, formats,
                                  f"source 0: {G} true features, {size} atoms (l1={same.loc[pick, 'coeff']:.2g}, "
                                  f"MMCS {same.loc[pick, 'mmcs']:.3f})")

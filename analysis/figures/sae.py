@@ -16,9 +16,10 @@ from analysis.figures.common import STYLE, save
 from analysis.sae import seed_mean
 
 
-def recovery_grid(scores: pd.DataFrame, out_dir: Path, formats, name: str = "sae_recovery") -> list[Path]:
-    """Heatmaps, one per dictionary size: rows the toy model's sparsity, columns the L1 coefficient, colour the share of
-    represented true features recovered (seed mean), written in each cell with MMCS below it."""
+def recovery_grid(scores: pd.DataFrame, out_dir: Path, formats, name: str = "sae_recovery",
+                  coefficient: str = "L1 coefficient") -> list[Path]:
+    """Heatmaps, one per dictionary size: rows the toy model's sparsity, columns the coefficient (L1's, or TopK's k),
+    colour the share of represented true features recovered (seed mean), written in each cell with MMCS below it."""
     sizes = sorted(scores["dict_size"].unique())
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(4.2 * len(sizes), 3.6))
@@ -34,10 +35,30 @@ def recovery_grid(scores: pd.DataFrame, out_dir: Path, formats, name: str = "sae
                         color="white" if value < 0.6 else "black")
             ax.set_xticks(range(len(rec.columns)), [f"{c:.2g}" for c in rec.columns], rotation=45)
             ax.set_yticks(range(len(rec.index)), [f"{s:.3g}" for s in rec.index])
-            ax.set_xlabel("L1 coefficient")
+            ax.set_xlabel(coefficient)
             ax.set_ylabel("toy model sparsity S" if i == 0 else "")
             ax.set_title(f"{size} latents: recovered share (MMCS)", fontsize=9)
         fig.colorbar(image, ax=fig.axes, shrink=0.8, label="share of represented features recovered (cos > 0.9)")
+        return save(fig, out_dir, name, formats)
+
+
+def recovery_per_dim(lines: dict, out_dir: Path, formats, label: str, name: str = "sae_per_dim") -> list[Path]:
+    """Recovered share (best coefficient or k, seed mean) per toy density, one line per {label: arch_cells table}
+    (index sparsity; columns per_dim, recovered); the x ticks name the density 1-S and the represented features per
+    hidden dim."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(6.4, 3.9), layout="constrained")
+        ax = fig.add_subplot()
+        first = next(iter(lines.values()))
+        for i, (text, cells) in enumerate(lines.items()):
+            ax.plot(range(len(cells)), cells["recovered"], "o-" if text.startswith("l1") else "s--", label=text,
+                    color=matplotlib.colormaps["tab10"](i))
+        ax.set_xticks(range(len(first)), [f"{1 - s:.3g}\n{d:.1f}/dim" for s, d in zip(first.index, first["per_dim"])])
+        ax.set_xlabel("toy model density 1-S (represented features per hidden dim)")
+        ax.set_ylabel("share of represented features recovered")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"{label}: recovery as superposition grows (best coefficient / k per point)", fontsize=9)
+        ax.legend(fontsize=7)
         return save(fig, out_dir, name, formats)
 
 

@@ -15,6 +15,8 @@ FIGURES = {  # the PNGs plot_run draws first, in page order, then the experiment
                    "when there are many models",
     "restarts": "Best loss of the first k seeds against k, and the share of seeds per configuration (analysis/restarts.py)",
     "sae_recovery": "SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x L1 coefficient",
+    "sae_recovery_topk": "TopK SAEs: share of represented true features recovered (cos > 0.9) and MMCS, toy sparsity x k",
+    "sae_per_dim": "SAEs: recovered share (best coefficient or k) per toy density, L1 and TopK, each dictionary size",
     "sae_mmcs_size": "SAEs: MMCS between true features and atoms against dictionary size",
     "sae_atoms": "SAEs: one model's true features W_i beside its SAE's atoms, and their cosines",
     "diagnostics": "The five diagnostics of the lowest-loss seed per cell (W^T W, b, ||W_i||, superposition, W_i)",

@@ -200,12 +200,13 @@ def sae_section(root: Path) -> list[str]:
     if not any(root.rglob(sae.SUMMARY)):
         return []
     table = sae.scores(root)
-    cell = [c for c in ("stage", "sparsity", "source_seed", "dict_size") if c in table]
+    cell = [c for c in ("stage", "arch", "sparsity", "source_seed", "dict_size") if c in table]
     best = sae.best_coefficient(table, cell)[[*cell, "coeff"]].merge(table, on=[*cell, "coeff"])
     shown = best.groupby([*cell, "coeff"])[["n_true", "mmcs", "recovered", "dead", "dense", "l0", "fve"]].mean()
-    return ["<h2>Sparse autoencoders (python -m sweep.sae; docs/sae.md)</h2><p>Per cell and dictionary size: the L1 "
-            f"coefficient with the highest seed-mean MMCS, and its scores (means over SAE seeds); {len(table)} SAEs in "
-            "all, every one in the stage's scores.parquet.</p>" + shown.reset_index().to_html(index=False, float_format="%.3g")]
+    return ["<h2>Sparse autoencoders (python -m sweep.sae; docs/sae.md)</h2><p>Per cell, architecture and dictionary "
+            "size: the L1 coefficient (or TopK's k) with the highest seed-mean MMCS, and its scores (means over SAE "
+            f"seeds); {len(table)} SAEs in all, every one in the stage's scores.parquet.</p>"
+            + shown.reset_index().to_html(index=False, float_format="%.3g")]
 
 
 def build_page(root: Path, config: AnalysisConfig = AnalysisConfig()) -> str:

@@ -1,16 +1,17 @@
 """The SAE stage's structured config (conf/sae.yaml) and its one-line checks (sweep.config.ConfigError, exit 2).
 
-A list in `dict_size` is one compiled program per size; lists in `l1` (arch=l1), `k` (arch=topk) and `seed` are
-vmapped inside each program. `run` names a finished run dir (or a multirun dir: each run in it); without `run` the
-activations are Sharkey-style synthetic ones (`synthetic`).
+A list in `arch` or `dict_size` is one compiled program per architecture and size; lists in `l1` (arch=l1),
+`k` (arch=topk) and `seed` are vmapped inside each program. `run` names a finished run dir (or a multirun dir: each
+run in it); without `run` the activations are Sharkey-style synthetic ones (`synthetic`).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import ListConfig
 
 from sweep.config import ConfigError, as_list, check_choice, check_int, check_range
 from sweep.sae.model import ARCHS
@@ -20,7 +21,7 @@ SELECTIONS = ("all", "best")
 
 @dataclass
 class SAEConfig:
-    arch: str = "l1"  # l1: ReLU latents + L1 penalty; topk: the k largest ReLU latents, no penalty
+    arch: Any = "l1"  # l1: ReLU latents + L1 penalty; topk: the k largest ReLU latents, no penalty; a list: each
     dict_size: Any = 8  # latents L (a shape: each value its own program)
     l1: Any = 0.01  # L1 coefficient (arch=l1), vmapped
     k: Any = 2  # active latents (arch=topk), vmapped
@@ -39,11 +40,14 @@ class SAEConfig:
     progress: bool = True
 
     def __post_init__(self):
-        check_choice("sae.arch", self.arch, ARCHS)
+        if isinstance(self.arch, (list, tuple, ListConfig)) and not self.arch:
+            raise ConfigError("sae.arch is an empty list; give at least one of " + ", ".join(ARCHS))
+        for arch in as_list(self.arch):
+            check_choice("sae.arch", arch, ARCHS)
         check_int("sae.dict_size", self.dict_size, 1)
         check_range("sae.l1", self.l1, 0.0, math.inf)
         check_int("sae.k", self.k, 1)
-        if self.arch == "topk" and max(as_list(self.k)) > min(as_list(self.dict_size)):
+        if "topk" in as_list(self.arch) and max(as_list(self.k)) > min(as_list(self.dict_size)):
             raise ConfigError(f"sae.k={self.k} must be at most sae.dict_size={self.dict_size} (k <= latents)")
         check_int("sae.seed", self.seed, 0)
         for key in ("steps", "batch_size", "eval_batch", "log_every"):
@@ -57,8 +61,12 @@ class SAEConfig:
         check_range("sae.recovered_cos", self.recovered_cos, 0.0, 1.0)
 
     def coeffs(self) -> list:
-        """The vmapped coefficient axis: L1 coefficients (arch=l1) or k values (arch=topk)."""
+        """The vmapped coefficient axis of one architecture: L1 coefficients (arch=l1) or k values (arch=topk)."""
         return [float(c) for c in as_list(self.l1)] if self.arch == "l1" else [int(k) for k in as_list(self.k)]
+
+    def per_arch(self) -> list[SAEConfig]:
+        """One config per architecture of `arch` (a list trains each, one program per arch and dictionary size)."""
+        return [replace(self, arch=str(arch)) for arch in as_list(self.arch)]
 
 
 @dataclass

@@ -23,8 +23,9 @@ from sweep.config import Config, ConfigError, as_list, build
 from sweep.data import sample_features
 from sweep.grid import GROUP_COLUMNS, build_grid
 from sweep.kinds import KINDS
+from sweep.ranking import best_per_cell
 
-MUTATE_ONLY = ["synthetic_density", "synthetic", "activations", "from_run", "best_per_cell"]
+MUTATE_ONLY = ["synthetic_density", "synthetic", "activations", "from_run"]
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,7 @@ def run_config(run_dir: Path) -> Config:
     return build(OmegaConf.load(Path(run_dir) / results.CONFIG))
 
 
-def best_per_cell(models: pd.DataFrame) -> np.ndarray:
-    """The model_ids of each cell's lowest-loss finite seed (a cell: every grid coordinate but the seed)."""
-    ok = models[models["status"] == "ok"]
-    cell = [c for c in ok.columns if c not in ("seed", "model_id", "stream", "loss", "loss_se", "eval_batches",
-                                              "exact_loss", "status") and c in CELL_COLUMNS]
-    return np.sort(ok.loc[ok.groupby(cell, dropna=False)["loss"].idxmin(), "model_id"].to_numpy())
-
-
+# what a source's row keeps of its model: the grid coordinates (a cell) and the seed
 CELL_COLUMNS = ("sparsity", "density", "lr", "weight_decay", "importance_decay", "importance_value",
                 "importance_relative", *GROUP_COLUMNS)
 

@@ -2,7 +2,7 @@
 
     scores.parquet    one row per SAE (sweep/sae/score.py: scores)
     features.parquet  one row per SAE x true feature (score.py: features)
-    saes.npz          the SAEs' parameters, W_dec_<L> (S R K, d, L) etc. per dictionary size L, rows as in scores
+    saes.npz          the SAEs' parameters, W_dec_<arch>_<L> (S R K, d, L) etc. per program, rows as in scores
     saes.npz          also the true features: features (S, d, G), represented (S, G)
     sae.json          written last: the settings, the fingerprint, SAEs (n_models) and seconds; a later command with
                       the same fingerprint (settings, sources, code of sweep/sae/) reuses OUT instead of retraining
@@ -21,7 +21,7 @@ from sweep.config import as_list
 from sweep.results import write_atomically
 from sweep.sae import score
 from sweep.sae.source import Sources, from_run, run_dirs, synthetic
-from sweep.sae.train import train_saes
+from sweep.sae.train import check_fits, train_saes
 
 SYNTHETIC_OUT = "outputs/sae_synthetic"
 SUMMARY = "sae.json"
@@ -49,12 +49,13 @@ def stage(sources: Sources, cfg, out: Path) -> pd.DataFrame:
         return pd.read_parquet(out / "scores.parquet")
     out.mkdir(parents=True, exist_ok=True)
     tables, per_feature, weights, seconds = [], [], {}, {}
-    for n_latents in [int(L) for L in as_list(cfg.sae.dict_size)]:
-        result = train_saes(sources, cfg.sae, n_latents, checkpoint_path=out / f"checkpoint_L{n_latents}.npz")
-        tables.append(score.scores(sources, result, cfg.sae.arch, n_latents, cfg.sae.recovered_cos))
-        per_feature.append(score.features(sources, result, cfg.sae.arch, n_latents, cfg.sae.recovered_cos))
-        weights.update({f"{name}_{n_latents}": a.reshape(-1, *a.shape[2:]) for name, a in result["params"].items()})
-        seconds[n_latents] = result["seconds"]
+    for sae, n_latents in [(one, int(L)) for one in cfg.sae.per_arch() for L in as_list(cfg.sae.dict_size)]:
+        tag = f"{sae.arch}_{n_latents}"
+        result = train_saes(sources, sae, n_latents, checkpoint_path=out / f"checkpoint_{tag}.npz")
+        tables.append(score.scores(sources, result, sae.arch, n_latents, cfg.sae.recovered_cos))
+        per_feature.append(score.features(sources, result, sae.arch, n_latents, cfg.sae.recovered_cos))
+        weights.update({f"{name}_{tag}": a.reshape(-1, *a.shape[2:]) for name, a in result["params"].items()})
+        seconds[tag] = result["seconds"]
     table = pd.concat(tables, ignore_index=True)
     write_atomically(out / "scores.parquet", lambda p: table.to_parquet(p, index=False))
     write_atomically(out / "features.parquet", lambda p: pd.concat(per_feature).to_parquet(p, index=False))
@@ -65,7 +66,7 @@ def stage(sources: Sources, cfg, out: Path) -> pd.DataFrame:
 
     write_atomically(out / "saes.npz", save)
     summary = {"config": OmegaConf.to_container(OmegaConf.structured(cfg)), "fingerprint": key,
-               "n_models": len(table), "seconds": sum(seconds.values()), "seconds_per_dict_size": seconds}
+               "n_models": len(table), "seconds": sum(seconds.values()), "seconds_per_program": seconds}
     write_atomically(out / SUMMARY, lambda p: p.write_text(json.dumps(summary, indent=2, default=str)))
     return table
 
@@ -73,14 +74,14 @@ def stage(sources: Sources, cfg, out: Path) -> pd.DataFrame:
 def main_stage(cfg) -> list[Path]:
     """Every output dir written."""
     if cfg.run is None:
-        out = Path(cfg.out or SYNTHETIC_OUT)
-        stage(synthetic(cfg.synthetic), cfg, out)
-        return [out]
-    written = []
-    for run_dir in run_dirs(cfg.run):
-        out = Path(cfg.out) / run_dir.relative_to(cfg.run) if cfg.out else run_dir / "sae"
-        stage(from_run(run_dir, cfg.sae.select), cfg, out)
-        written.append(out)
-    return written
+        jobs = [(synthetic(cfg.synthetic), Path(cfg.out or SYNTHETIC_OUT))]
+    else:
+        jobs = [(from_run(run_dir, cfg.sae.select), Path(cfg.out) / run_dir.relative_to(cfg.run) if cfg.out
+                 else run_dir / "sae") for run_dir in run_dirs(cfg.run)]
+    for sources, _ in jobs:  # every grid checked before anything is trained or written
+        check_fits(sources, cfg.sae)
+    for sources, out in jobs:
+        stage(sources, cfg, out)
+    return [out for _, out in jobs]
 
 

@@ -18,11 +18,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from sweep import checkpoint
+from sweep.config import ConfigError
 from sweep.sae import model
 from sweep.sae.config import SAEConfig
 from sweep.sae.source import Sources, activations
 
-MUTATE_ONLY = ["row_keys", "train_saes", "evaluate"]
+MUTATE_ONLY = ["row_keys", "train_saes", "evaluate", "bytes_needed", "check_fits"]
 EVAL_LABEL = 0x5AE0E7A1
 
 
@@ -98,6 +99,46 @@ def reconstruction_stats(params, h_t, arch: str, coeff) -> dict:
     active = z > 0
     return {"mse": jnp.mean(err ** 2), "fve": 1.0 - jnp.sum(err ** 2) / jnp.maximum(jnp.sum(centred ** 2), 1e-30),
             "l0": active.sum(axis=0).mean(), "fire_rate": active.mean(axis=1)}
+
+
+def bytes_needed(sources: Sources, cfg: SAEConfig, n_latents: int) -> int:
+    """Peak bytes of one program (one arch and dictionary size): U rows x K SAEs on (latents, batch) tensors.
+
+    Per row a step holds the feature sample (~3 (G, batch) tensors: the draws and x) and h (d, batch); per SAE ~4
+    (L, batch) tensors (pre-activations, z, their gradients) and 3 (d, batch) (reconstruction, error, its gradient),
+    and 8 copies of the parameters (params, grads, two Adam moments, updates); the evaluation maps over rows, so one
+    row's K SAEs on eval_batch samples at a time: ~4 (G, eval_batch) and 2 (d, eval_batch) tensors, and per SAE ~5
+    (L, eval_batch) (pre-activations, z, the firing mask, ...) and 3 (d, eval_batch). 1.36x-1.67x XLA's own memory
+    analysis (temp + arguments + outputs) of the compiled step and evaluation summed, at d, G, L = (5, 20, 40),
+    (20, 100, 200), (64, 128, 256); tests/sweep/sae/test_train.py (test_memory_estimate_bounds_xla)."""
+    from sweep.config import as_list
+
+    rows, K = len(sources) * len(as_list(cfg.seed)), len(cfg.coeffs())
+    d, G, L, B, E = sources.d, sources.features.shape[2], n_latents, cfg.batch_size, cfg.eval_batch
+    step = rows * (3 * G + d) * B + rows * K * ((4 * L + 3 * d) * B + 8 * (2 * d * L + L + d))
+    evaluation = (4 * G + 2 * d) * E + K * (5 * L + 3 * d) * E
+    return 4 * (step + evaluation + rows * d * G)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:,.1f} GB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:,.0f} MB"
+
+
+def check_fits(sources: Sources, cfg: SAEConfig) -> None:
+    """Refuse, before compiling, a grid whose largest program cannot fit in memory (one line: sweep.config.ConfigError)."""
+    from sweep.config import as_list
+    from sweep.memory import available_bytes
+
+    have = available_bytes()
+    for one in cfg.per_arch():
+        for n_latents in (int(L) for L in as_list(cfg.dict_size)):
+            need = bytes_needed(sources, one, n_latents)
+            if need > have:
+                raise ConfigError(
+                    f"the SAE grid needs ~{_size(need)} ({len(sources)} sources x {len(as_list(cfg.seed))} "
+                    f"seeds x {len(one.coeffs())} coefficients, {n_latents} latents, sae.batch_size={cfg.batch_size}, "
+                    f"sae.eval_batch={cfg.eval_batch}, arch={one.arch}) but {_size(have)} is available; "
+                    f"lower sae.batch_size or sae.eval_batch, or split the grid with -m")
 
 
 def fingerprint(sources: Sources, cfg: SAEConfig, seeds, coeffs, n_latents: int) -> str:

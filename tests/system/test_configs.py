@@ -29,7 +29,7 @@ EXPECTED = {
     "nonuniform": (5, 2, 32),
     "adversarial": (40, 10, 48),
     "kgons": (6, 2, 32), "kgon_census": (6, 2, 640), "llc": (4, 2, 8),  # Chen et al. 2023 (the first of 2 or 3 groups)
-    "sae_toy": (20, 5, 15),
+    "sae_toy": (20, 5, 15), "sae_toy_large": (100, 20, 15),  # issue 27: ours, not the paper's
 }
 # presets trained without weight decay: the k-gons are critical points of the undecayed loss (docs/experiments/kgons.md)
 NO_WEIGHT_DECAY = {"kgons", "kgon_census", "llc"}

@@ -44,3 +44,10 @@ def test_a_bad_key_is_one_line_and_exit_2_with_nothing_written(tmp_path, run, ar
     done = sae_cli(f"run={run}", f"out={tmp_path / 'out'}", arg)
     assert done.returncode == 2 and says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_grid_too_large_for_memory_is_one_line_and_exit_2_with_nothing_written(tmp_path, run):
+    done = sae_cli(f"run={run}", f"out={tmp_path / 'out'}", "sae.eval_batch=100000000000", "sae.progress=false")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "config error: the SAE grid needs ~" in done.stderr and "sae.eval_batch=100000000000" in done.stderr
+    assert not (tmp_path / "out").exists()
