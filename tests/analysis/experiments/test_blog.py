@@ -235,7 +235,7 @@ FULL_SIZE = {
 
 @pytest.mark.slow
 def test_full_size_verdicts(tmp_path):
-    """Trains afresh (384 models: 6 min 44 s wall on the shared 2-core dev machine, 2026-12-08): the verdicts must still
-    be the recorded ones."""
+    """Trains afresh (384 models: 2 min 42 s on the 2-core dev machine, 2026-12-08): the verdicts must still be the
+    recorded ones."""
     _, facts = reproduce("blog", [], root=tmp_path, progress=False)
     assert [f.passed for f in facts] == FULL_SIZE["normal"] + FULL_SIZE["uniform"], [f"{f.claim}: {f.measured}" for f in facts]
