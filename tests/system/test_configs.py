@@ -21,7 +21,7 @@ PRESETS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 EXPECTED = {
     "intro": (5, 2, 24), "basic": (20, 5, 21), "basic_large": (80, 20, 21), "geometry": (400, 30, 24),
     "phase_n2": (2, 1, 16_000), "phase_n3": (3, 2, 16_000), "notebook_intro": (5, 2, 10),
-    "notebook_sparsity": (100, 20, 20), "notebook_geometry": (200, 20, 20), "blog": (5, 2, 24),
+    "notebook_sparsity": (100, 20, 20), "notebook_geometry": (200, 20, 20), "blog": (5, 2, 96),
     "correlated": (4, 2, 24), "correlated_collapse": (6, 2, 104), "correlated_bases": (20, 10, 12),
     "privileged": (10, 5, 448), "computation_demo": (3, 6, 8), "computation": (100, 40, 56),
     "dynamics": (400, 30, 4),

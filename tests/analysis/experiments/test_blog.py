@@ -180,8 +180,9 @@ def test_summed_loss_trains_the_same_weights():
 
 # ----------------------------------------------------------------------------- a CI-sized training run
 
-# Claims every seed supports (True) or none does (False) in the full-size run (docs/measures.md) and in this
-# CI-sized one: linear and ReLU models on the blog's N(0,1) data, 3 seeds, 2,000 steps at lr 1e-2, batch 256.
+# Claims the full-size run passes on at least 29 of its 32 seeds (2026-12-08; every seed while it trained 8) and every
+# seed of this CI-sized one supports: linear and ReLU models on the blog's N(0,1) data, 3 seeds, 2,000 steps at
+# lr 1e-2, batch 256.
 UNANIMOUS = {
     "linear S=0: features 0 and 1 orthogonal": True,
     "linear S=0: features 2-4 have norm near 0": True,
@@ -222,18 +223,19 @@ def test_small_run_figures(small_run):
 
 # ----------------------------------------------------------------------------- full size (docs/measures.md)
 
-# The verdicts of the full-size run, 2026-12-08 (docs/experiments/blog.md): N(0,1) data (the blog's), then U[0,1] (ours,
-# a comparison). Per distribution: 5 linear claims; S=0.5: represented (blog's sense; ours: the senses differ), ranked,
-# 2 lines, bias; S=0.9: represented (blog's sense; ours), unique, less orthogonal, interference (feature 2 vs 0, 1, on
-# the seeds tied at the lowest loss: none of the 3 there has the blog's signs; 3 of 7 with 32 seeds), discards.
+# The verdicts of the full-size run (32 seeds), 2026-12-08 (docs/experiments/blog.md): N(0,1) data (the blog's), then
+# U[0,1] (ours, a comparison). Per distribution: 5 linear claims; S=0.5: represented (blog's sense; ours: the senses
+# differ), ranked, 2 lines, bias; S=0.9: represented (blog's sense; ours), unique, less orthogonal, interference
+# (feature 2 vs 0, 1, on the seeds tied at the lowest loss: 3 of the 7 there have the blog's signs), discards.
 FULL_SIZE = {
-    "normal": [True] * 5 + [True, True, True, True, True] + [True, True, True, True, False, True],
-    "uniform": [True] + [False] * 4 + [False, False, False, False, True] + [True, False, False, True, False, True],
+    "normal": [True] * 5 + [True, True, True, True, True] + [True, True, True, True, True, True],
+    "uniform": [True] + [False] * 4 + [False, False, False, False, True] + [True, False, True, True, False, True],
 }
 
 
 @pytest.mark.slow
 def test_full_size_verdicts(tmp_path):
-    """Trains afresh (about 2.5 min on the 2-core dev machine): the verdicts must still be the recorded ones."""
+    """Trains afresh (384 models: 2 min 42 s on the 2-core dev machine, 2026-12-08): the verdicts must still be the
+    recorded ones."""
     _, facts = reproduce("blog", [], root=tmp_path, progress=False)
     assert [f.passed for f in facts] == FULL_SIZE["normal"] + FULL_SIZE["uniform"], [f"{f.claim}: {f.measured}" for f in facts]
