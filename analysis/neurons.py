@@ -15,6 +15,13 @@ import numpy as np
 from sweep.metrics import IN_NEURON, abs_neuron_features, alive_neurons, rescaled
 
 
+def best_per_density(run):
+    """The lowest-loss model of each density over every seed and every other setting of the run (the computation preset
+    fits two peak lrs: the lr is a setting of the fit, like the seed), densest first. `run`: analysis.run.Run."""
+    by_loss = run.best.sort_values("loss", kind="stable").drop_duplicates("density")
+    return by_loss.sort_values("density", ascending=False)
+
+
 def neuron_summary(W1, W2, threshold: float = IN_NEURON) -> dict:
     """Per-neuron and per-feature counts of one model (W1 (m, n), W2 (n, m)), a feature in a neuron when its rescaled
     |W1_ji| > threshold; see the module docstring."""

@@ -15,7 +15,7 @@ import numpy as np
 from analysis.experiments.claims import CAPACITY, FORMATS, PAPER, Claim, Preset, Verdict, evaluate
 from analysis.figures.common import save
 from analysis.figures.neurons import neurons_figure
-from analysis.neurons import computed_features, describe, neuron_summary, pair_code_loss
+from analysis.neurons import best_per_density, computed_features, describe, neuron_summary, pair_code_loss
 from analysis.run import Run
 
 PRESETS = (Preset("computation", ("neurons",), findings=True),)
@@ -35,15 +35,9 @@ MARGIN = 1.0  # sum_i R2_i must beat m/2 by one feature's worth: ~5x the Monte C
 # reads 19.9 at 1-S = 0.001, a one-neuron-per-feature code on 40 reads 19.85 and 19.98 over two seeds; bound 20)
 
 
-def _best(run: Run):
-    """The lowest-loss model of each density, over every seed and every lr of the preset (the lr is a setting of the
-    fit, like the seed: the dense model needs a peak lr of 0.05, the sparse ones train better at 1e-3), densest first."""
-    return run.best.sort_values("loss", kind="stable").drop_duplicates("density").sort_values("density", ascending=False)
-
-
 def summaries(run: Run) -> dict:
-    """{density: neuron_summary} of the lowest-loss seed of each density, densest first."""
-    return {row["density"]: neuron_summary(run.W(row), run.W(row, "W2")) for _, row in _best(run).iterrows()}
+    """{density: neuron_summary} of the lowest-loss fit of each density (analysis/neurons.py: best_per_density), densest first."""
+    return {row["density"]: neuron_summary(run.W(row), run.W(row, "W2")) for _, row in best_per_density(run).iterrows()}
 
 
 def monosemantic_when_dense(run: Run) -> Verdict:
@@ -56,7 +50,7 @@ def monosemantic_when_dense(run: Run) -> Verdict:
 
 def dense_pair_code(run: Run) -> Verdict:
     """Dense: the m/2 most important features each have a +/- pair, at a loss within PAIR_GAP of the pair code's."""
-    row, m = _best(run).iloc[0], int(run.setting("n_hidden"))
+    row, m = best_per_density(run).iloc[0], int(run.setting("n_hidden"))
     importance = run.table[(run.table["run"] == row["run"]) & (run.table["model_id"] == row["model_id"])] \
         .sort_values("feature")["importance"].to_numpy()
     s, best = neuron_summary(run.W(row), run.W(row, "W2")), pair_code_loss(row["density"], importance, m)
@@ -99,7 +93,7 @@ def important_dedicated(run: Run) -> Verdict:
 
 
 def _sparsest(run: Run):
-    return _best(run).iloc[-1]
+    return best_per_density(run).iloc[-1]
 
 
 def computed_in_superposition(run: Run) -> Verdict:

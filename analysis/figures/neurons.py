@@ -9,6 +9,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from analysis.figures.common import STYLE, title
+from analysis.neurons import best_per_density
 from analysis.run import Run
 from sweep.metrics import IN_NEURON, alive_neurons, rescaled, superposition
 
@@ -87,8 +88,7 @@ def draw(rows: list[tuple[str, np.ndarray, np.ndarray]], heading: str) -> Figure
 def neurons_figure(run: Run) -> Figure:
     """Per density (rows), the lowest-loss model's (over seeds and lrs) rescaled W1, W2^T and per-neuron stacked W1 bars."""
     table = run.table
-    best = run.best.sort_values("loss", kind="stable").drop_duplicates("density")  # over seeds and lrs alike
-    best = best.sort_values("density", ascending=False)
+    best = best_per_density(run)  # over seeds and lrs alike
     rows = [(f"1-S={row['density']:g}", run.W(row), run.W(row, "W2")) for _, row in best.iterrows()]
     fits = len(table.drop_duplicates(["run", "model_id"])) // max(len(best), 1)
     heading = (f"Computation in superposition: y' = ReLU(W2 ReLU(W1 x) + b) trained on |x|, lowest-loss of "

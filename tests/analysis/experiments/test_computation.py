@@ -280,5 +280,5 @@ def test_computed_in_superposition_beyond_m_over_2(monkeypatch):
 def test_each_density_reads_its_lowest_loss_fit_over_seeds_and_lrs():
     run = FakeRun({1.0: (*pair_code([0, 2]), 2.0), 0.5: (*pair_code([0, 1]), 1.0), 0.1: (*polysemantic(), 1.0)})
     run.best.loc[1, "density"] = 1.0  # a second fit at 1-S = 1 (another lr), with the lower loss
-    best = computation._best(run)
+    best = computation.best_per_density(run)
     assert list(best["density"]) == [1.0, 0.1] and list(best["model_id"]) == [1, 2]
